@@ -1,0 +1,106 @@
+import Foundation
+import NIOCore
+import NIOFoundationCompat
+import NIOHTTP1
+import SwitchyardConfig
+import SwitchyardRouting
+
+/// The API (`api@internal`): Traefik's `/api/rawdata` and `/api/version`, read from the table in force.
+public struct APIService: InternalService {
+    public struct Version: Sendable, Encodable {
+        public var Version: String
+        public var Codename: String
+        public var startDate: String
+    }
+
+    private let store: RoutingTableStore
+    private let version: Version
+
+    public init(store: RoutingTableStore, version: String, startDate: Date = Date()) {
+        self.store = store
+        let formatter = ISO8601DateFormatter()
+        self.version = Version(Version: version, Codename: "switchyard", startDate: formatter.string(from: startDate))
+    }
+
+    public func respond(to request: HTTPRequestHead, on eventLoop: any EventLoop) -> EventLoopFuture<InternalResponse> {
+        let path = request.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.uri
+        guard request.method == .GET || request.method == .HEAD else {
+            return eventLoop.makeSucceededFuture(Self.text(.methodNotAllowed, "method not allowed\n"))
+        }
+        let response: InternalResponse
+        switch path {
+        case "/api/rawdata", "/api/rawdata/":
+            response = Self.json(RawData(table: store.current))
+        case "/api/version", "/api/version/":
+            response = Self.json(version)
+        default:
+            response = Self.text(.notFound, "404 page not found\n")
+        }
+        return eventLoop.makeSucceededFuture(response)
+    }
+
+    static func json(_ value: some Encodable) -> InternalResponse {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        do {
+            let data = try encoder.encode(value)
+            var headers = HTTPHeaders()
+            headers.add(name: "content-type", value: "application/json")
+            return InternalResponse(status: .ok, headers: headers, body: ByteBuffer(data: data))
+        } catch {
+            return text(.internalServerError, "cannot encode the answer: \(error)\n")
+        }
+    }
+
+    static func text(_ status: HTTPResponseStatus, _ body: String) -> InternalResponse {
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "text/plain; charset=utf-8")
+        return InternalResponse(status: status, headers: headers, body: ByteBuffer(string: body))
+    }
+}
+
+/// `/api/rawdata`: every router, service and middleware with its status and errors, as Traefik shows them, plus
+/// the table version and the configuration errors that belong to no single resource.
+struct RawData: Encodable {
+    var version: UInt64
+    var routers: [String: RouterInfo]
+    var services: [String: ServiceInfo]
+    var middlewares: [String: MiddlewareInfo]
+    var tcpRouters: [String: TCPRouter]
+    var tcpServices: [String: TCPService]
+    var tcpMiddlewares: [String: TCPMiddleware]
+    var udpRouters: [String: UDPRouter]
+    var udpServices: [String: UDPService]
+    /// Every error and warning of this version, each naming its source.
+    var errors: [ConfigurationIssue]
+
+    init(table: RoutingTable) {
+        version = table.version
+        routers = table.status.routers
+        services = table.status.services
+        middlewares = table.status.middlewares
+        let configuration = table.configuration.configuration
+        tcpRouters = configuration.tcp?.routers ?? [:]
+        tcpServices = configuration.tcp?.services ?? [:]
+        tcpMiddlewares = configuration.tcp?.middlewares ?? [:]
+        udpRouters = configuration.udp?.routers ?? [:]
+        udpServices = configuration.udp?.services ?? [:]
+        errors = table.status.issues
+    }
+}
+
+/// `/ping`: 200 `OK` while serving, 503 once shutting down.
+public final class PingService: InternalService {
+    private let terminating = ManagedFlag()
+
+    public init() {}
+
+    public func startTerminating() { terminating.set() }
+
+    public func respond(to request: HTTPRequestHead, on eventLoop: any EventLoop) -> EventLoopFuture<InternalResponse> {
+        let response = terminating.isSet
+            ? APIService.text(.serviceUnavailable, "Service Unavailable")
+            : APIService.text(.ok, "OK")
+        return eventLoop.makeSucceededFuture(response)
+    }
+}

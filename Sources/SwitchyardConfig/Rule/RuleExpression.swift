@@ -1,0 +1,48 @@
+/// A parsed rule. `!` is kept as written (the compiler applies it); && binds tighter than ||.
+///
+/// `A || B && C` is `.or(A, .and(B, C))`; both operators are left-associative, so
+/// `A && B && C` is `.and(.and(A, B), C)`.
+public indirect enum RuleExpression: Sendable, Hashable {
+    case matcher(RuleMatcher)
+    case not(RuleExpression)
+    case and(RuleExpression, RuleExpression)
+    case or(RuleExpression, RuleExpression)
+}
+
+/// One matcher call of a rule, e.g. ``Host(`example.com`)``.
+///
+/// `arguments` are the decoded argument strings (quotes removed, escapes applied). They are
+/// already validated by ``RuleParser``: the count fits the matcher, none is empty, `Path` and
+/// `PathPrefix` values start with `/`, `ClientIP` values parse as ``IPNetwork``, `Host` and
+/// `HostRegexp` values are ASCII, and `Method` values are uppercased. Regular expressions are
+/// not compiled here.
+public struct RuleMatcher: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        case host = "Host", hostRegexp = "HostRegexp", path = "Path", pathPrefix = "PathPrefix",
+             pathRegexp = "PathRegexp", method = "Method", header = "Header", headerRegexp = "HeaderRegexp",
+             query = "Query", queryRegexp = "QueryRegexp", clientIP = "ClientIP"
+    }
+
+    public var kind: Kind
+    public var arguments: [String]
+    /// 1-based column (in characters) of the matcher's name in the rule text.
+    public var column: Int
+
+    public init(kind: Kind, arguments: [String], column: Int) {
+        self.kind = kind
+        self.arguments = arguments
+        self.column = column
+    }
+}
+
+/// Why a rule could not be parsed, and where (1-based column, counted in characters).
+public struct RuleSyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var column: Int      // 1-based
+    public var message: String
+    public var description: String { "column \(column): \(message)" }
+
+    public init(column: Int, message: String) {
+        self.column = column
+        self.message = message
+    }
+}

@@ -1,0 +1,351 @@
+/// Parses Traefik v3 HTTP router rules such as
+/// ``Host(`example.com`) && (PathPrefix(`/api`) || !Method(`GET`))``.
+///
+/// Grammar (whitespace allowed between any two tokens):
+///
+///     rule    := or END
+///     or      := and ( "||" and )*
+///     and     := unary ( "&&" unary )*
+///     unary   := "!" unary | primary
+///     primary := "(" or ")" | NAME "(" [ STRING ( "," STRING )* [ "," ] ] ")"
+///
+/// Matcher names are accepted as written, all-lowercase, ALL-UPPERCASE, or capitalised
+/// (`Hostregexp`), like Traefik's `rules.NewParser`. Every error carries the 1-based column
+/// where the problem is.
+public enum RuleParser {
+    /// Deepest nesting of `(` and `!` accepted.
+    static let maxNestingDepth = 100
+    /// Most matchers accepted in one rule (keeps the expression tree shallow enough to walk recursively).
+    static let maxMatchers = 1000
+
+    public static func parse(_ rule: String) throws(RuleSyntaxError) -> RuleExpression {
+        var parser = RuleParserState(rule)
+        return try parser.parseRule()
+    }
+
+    // MARK: - Matcher table
+
+    /// Every accepted spelling of every matcher name.
+    static let spellings: [String: RuleMatcher.Kind] = {
+        var table: [String: RuleMatcher.Kind] = [:]
+        for kind in RuleMatcher.Kind.allCases {
+            let name = kind.rawValue
+            let lower = name.lowercased()
+            let title = lower.prefix(1).uppercased() + lower.dropFirst()
+            for spelling in [name, lower, name.uppercased(), title] {
+                table[spelling] = kind
+            }
+        }
+        return table
+    }()
+
+    /// The argument counts Traefik v3 accepts for each matcher.
+    ///
+    /// Traefik's source (`pkg/muxer/http/matcher.go`) also accepts a one-argument `QueryRegexp`
+    /// (behaving like `Query`), but the documentation only shows the two-argument form; we require 2.
+    static func argumentCounts(_ kind: RuleMatcher.Kind) -> [Int] {
+        switch kind {
+        case .host, .hostRegexp, .path, .pathPrefix, .pathRegexp, .method, .clientIP: return [1]
+        case .header, .headerRegexp, .queryRegexp: return [2]
+        case .query: return [1, 2]
+        }
+    }
+
+    static let matcherList = RuleMatcher.Kind.allCases.map(\.rawValue).joined(separator: ", ")
+
+    /// Names that are not HTTP matchers but that people write, with what to say about them.
+    static let knownMistakes: [String: String] = [
+        "hostsni": "HostSNI is a TCP router matcher, not available in HTTP rules",
+        "hostsniregexp": "HostSNIRegexp is a TCP router matcher, not available in HTTP rules",
+        "alpn": "ALPN is a TCP router matcher, not available in HTTP rules",
+        "headers": "Headers is Traefik v2 syntax; use Header",
+        "headersregexp": "HeadersRegexp is Traefik v2 syntax; use HeaderRegexp",
+        "hostheader": "HostHeader was removed in Traefik v3; use Host",
+    ]
+
+    static func unknownMatcherMessage(_ name: String) -> String {
+        var message = "unknown matcher '\(RuleLexer.abbreviate(name))'; expected one of \(matcherList)"
+        let lower = asciiLowercased(name)
+        if let hint = knownMistakes[lower] {
+            message += " (\(hint))"
+        } else if let kind = RuleMatcher.Kind.allCases.first(where: { $0.rawValue.lowercased() == lower }) {
+            message += "; did you mean '\(kind.rawValue)'? (names are accepted as written, "
+                + "all-lowercase, ALL-UPPERCASE or capitalised)"
+        } else if let suggestion = closestMatcher(to: lower) {
+            message += "; did you mean '\(suggestion.rawValue)'?"
+        }
+        return message
+    }
+
+    /// The matcher whose name is within edit distance 2 of `lowercasedName`, if any (closest wins).
+    static func closestMatcher(to lowercasedName: String) -> RuleMatcher.Kind? {
+        let input = Array(lowercasedName.utf8)
+        var best: (kind: RuleMatcher.Kind, distance: Int)?
+        for kind in RuleMatcher.Kind.allCases {
+            let candidate = Array(kind.rawValue.lowercased().utf8)
+            guard abs(candidate.count - input.count) <= 2 else { continue }
+            let distance = editDistance(input, candidate)
+            if distance <= 2, distance < (best?.distance ?? Int.max) {
+                best = (kind, distance)
+            }
+        }
+        return best?.kind
+    }
+
+    static func editDistance(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
+                current[j] = min(substitution, previous[j] + 1, current[j - 1] + 1)
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+
+    static func asciiLowercased(_ text: String) -> String {
+        String(decoding: text.utf8.map { ($0 >= 0x41 && $0 <= 0x5A) ? $0 + 0x20 : $0 }, as: UTF8.self)
+    }
+}
+
+/// One parse in progress: a lexer plus one token of lookahead.
+struct RuleParserState {
+    private var lexer: RuleLexer
+    private var current = RuleToken(kind: .end, column: 1)
+    private var depth = 0
+    private var matcherCount = 0
+
+    init(_ rule: String) {
+        lexer = RuleLexer(rule)
+    }
+
+    mutating func parseRule() throws(RuleSyntaxError) -> RuleExpression {
+        try advance()
+        if current.kind == .end {
+            throw RuleSyntaxError(column: 1, message: "the rule is empty; expected a matcher such as Host(`example.com`)")
+        }
+        let expression = try parseOr(context: nil)
+        switch current.kind {
+        case .end:
+            return expression
+        case .rightParen:
+            throw RuleSyntaxError(column: current.column, message: "unexpected ')' without a matching '('")
+        default:
+            throw RuleSyntaxError(
+                column: current.column,
+                message: "expected '&&', '||' or the end of the rule, found \(current.display)"
+            )
+        }
+    }
+
+    // MARK: - Expressions
+
+    private mutating func advance() throws(RuleSyntaxError) {
+        current = try lexer.next()
+    }
+
+    /// `context` says what came before the expected operand, e.g. "after '&&'" (nil at the start).
+    private mutating func parseOr(context: String?) throws(RuleSyntaxError) -> RuleExpression {
+        var left = try parseAnd(context: context)
+        while current.kind == .or {
+            try advance()
+            let right = try parseAnd(context: "after '||'")
+            left = .or(left, right)
+        }
+        return left
+    }
+
+    private mutating func parseAnd(context: String?) throws(RuleSyntaxError) -> RuleExpression {
+        var left = try parseUnary(context: context)
+        while current.kind == .and {
+            try advance()
+            let right = try parseUnary(context: "after '&&'")
+            left = .and(left, right)
+        }
+        return left
+    }
+
+    private mutating func parseUnary(context: String?) throws(RuleSyntaxError) -> RuleExpression {
+        guard current.kind == .not else {
+            return try parsePrimary(context: context)
+        }
+        try enterNesting(at: current.column)
+        try advance()
+        let operand = try parseUnary(context: "after '!'")
+        depth -= 1
+        return .not(operand)
+    }
+
+    private mutating func parsePrimary(context: String?) throws(RuleSyntaxError) -> RuleExpression {
+        switch current.kind {
+        case .leftParen:
+            let openColumn = current.column
+            try enterNesting(at: openColumn)
+            try advance()
+            let inner = try parseOr(context: "after '('")
+            switch current.kind {
+            case .rightParen:
+                try advance()
+            case .end:
+                throw RuleSyntaxError(
+                    column: current.column,
+                    message: "expected ')' to close the '(' at column \(openColumn), found the end of the rule"
+                )
+            default:
+                throw RuleSyntaxError(
+                    column: current.column,
+                    message: "expected '&&', '||' or ')' to close the '(' at column \(openColumn), found \(current.display)"
+                )
+            }
+            depth -= 1
+            return inner
+        case .word(let name):
+            return .matcher(try parseMatcher(name: name, column: current.column))
+        case .string:
+            throw RuleSyntaxError(
+                column: current.column,
+                message: "expected a matcher\(context.map { " " + $0 } ?? ""), found a quoted string "
+                    + "(arguments go inside a matcher, e.g. Host(`example.com`))"
+            )
+        default:
+            throw RuleSyntaxError(
+                column: current.column,
+                message: "expected a matcher\(context.map { " " + $0 } ?? ""), found \(current.display)"
+            )
+        }
+    }
+
+    private mutating func enterNesting(at column: Int) throws(RuleSyntaxError) {
+        guard depth < RuleParser.maxNestingDepth else {
+            throw RuleSyntaxError(
+                column: column,
+                message: "the rule is nested too deeply (more than \(RuleParser.maxNestingDepth) levels of '(' and '!')"
+            )
+        }
+        depth += 1
+    }
+
+    // MARK: - Matchers
+
+    private mutating func parseMatcher(name: String, column: Int) throws(RuleSyntaxError) -> RuleMatcher {
+        guard let kind = RuleParser.spellings[name] else {
+            throw RuleSyntaxError(column: column, message: RuleParser.unknownMatcherMessage(name))
+        }
+        let canonical = kind.rawValue
+        try advance()
+        guard current.kind == .leftParen else {
+            throw RuleSyntaxError(
+                column: current.column,
+                message: "expected '(' after the matcher name \(canonical), found \(current.display)"
+            )
+        }
+        try advance()
+
+        var arguments: [(value: String, column: Int)] = []
+        argumentLoop: while current.kind != .rightParen {
+            switch current.kind {
+            case .string(let value):
+                arguments.append((value, current.column))
+            case .end:
+                throw RuleSyntaxError(
+                    column: current.column,
+                    message: "expected a quoted argument for \(canonical), found the end of the rule"
+                )
+            default:
+                throw RuleSyntaxError(
+                    column: current.column,
+                    message: "expected a quoted argument (`...` or \"...\") for \(canonical), found \(current.display)"
+                )
+            }
+            try advance()
+            switch current.kind {
+            case .comma:
+                try advance()  // a trailing comma before ')' is allowed, as in Go
+            case .rightParen:
+                break argumentLoop
+            case .end:
+                throw RuleSyntaxError(
+                    column: current.column,
+                    message: "expected ')' after the arguments of \(canonical), found the end of the rule"
+                )
+            default:
+                throw RuleSyntaxError(
+                    column: current.column,
+                    message: "expected ',' or ')' after an argument of \(canonical), found \(current.display)"
+                )
+            }
+        }
+        try advance()  // past ')'
+
+        matcherCount += 1
+        if matcherCount > RuleParser.maxMatchers {
+            throw RuleSyntaxError(
+                column: column,
+                message: "the rule has too many matchers (more than \(RuleParser.maxMatchers))"
+            )
+        }
+        return try Self.validate(kind: kind, arguments: arguments, column: column)
+    }
+
+    private static func validate(
+        kind: RuleMatcher.Kind,
+        arguments: [(value: String, column: Int)],
+        column: Int
+    ) throws(RuleSyntaxError) -> RuleMatcher {
+        let name = kind.rawValue
+        let counts = RuleParser.argumentCounts(kind)
+        guard counts.contains(arguments.count) else {
+            let expected: String
+            if counts.count == 1 {
+                expected = "exactly \(counts[0]) argument\(counts[0] == 1 ? "" : "s")"
+            } else {
+                expected = counts.map(String.init).joined(separator: " or ") + " arguments"
+            }
+            var message = "\(name) takes \(expected), got \(arguments.count)"
+            if counts == [1], arguments.count > 1 {
+                message += "; to match several values, combine matchers with ||, e.g. \(name)(`a`) || \(name)(`b`)"
+            }
+            throw RuleSyntaxError(column: column, message: message)
+        }
+
+        for argument in arguments where argument.value.isEmpty {
+            throw RuleSyntaxError(column: argument.column, message: "empty argument for \(name)")
+        }
+
+        var values = arguments.map(\.value)
+        let first = arguments[0]
+        switch kind {
+        case .path, .pathPrefix:
+            guard first.value.hasPrefix("/") else {
+                throw RuleSyntaxError(
+                    column: first.column,
+                    message: "\(name) argument must start with '/', got '\(RuleLexer.abbreviate(first.value))'"
+                )
+            }
+        case .clientIP:
+            guard IPNetwork(first.value) != nil else {
+                throw RuleSyntaxError(
+                    column: first.column,
+                    message: "invalid IP address or CIDR '\(RuleLexer.abbreviate(first.value))' for ClientIP"
+                )
+            }
+        case .host, .hostRegexp:
+            guard first.value.utf8.allSatisfy({ $0 < 0x80 }) else {
+                throw RuleSyntaxError(
+                    column: first.column,
+                    message: "non-ASCII characters are not allowed in \(name); use the punycode (xn--) form"
+                )
+            }
+        case .method:
+            values[0] = first.value.uppercased()
+        case .pathRegexp, .header, .headerRegexp, .query, .queryRegexp:
+            break
+        }
+        return RuleMatcher(kind: kind, arguments: values, column: column)
+    }
+}

@@ -1,0 +1,77 @@
+import NIOCore
+import NIOHTTP1
+import SwitchyardConfig
+
+/// What a middleware decides about a request.
+public enum MiddlewareAction: Sendable {
+    /// Pass the (possibly changed) request on to the next middleware and then the service.
+    case proceed
+    /// Answer the client now; the service is not called.
+    case respond(HTTPResponseStatus, headers: HTTPHeaders, body: String)
+}
+
+/// What a middleware can read about the request besides its head; set up by the proxy once per request.
+public struct MiddlewareContext: Sendable {
+    public var entryPoint: String
+    public var router: String
+    /// The client's address as 4 (IPv4) or 16 (IPv6) bytes; empty when unknown (a unix socket).
+    public var clientAddress: [UInt8]
+    public var clientIP: String
+    /// `http` or `https`, as the client reached the entry point.
+    public var scheme: String
+
+    public init(entryPoint: String, router: String, clientAddress: [UInt8], clientIP: String, scheme: String) {
+        self.entryPoint = entryPoint
+        self.router = router
+        self.clientAddress = clientAddress
+        self.clientIP = clientIP
+        self.scheme = scheme
+    }
+}
+
+/// A middleware instance, built once per routing table from its options and shared by the routers that name it.
+///
+/// Phases run on the event loop and are synchronous; a middleware that needs I/O will get an asynchronous phase
+/// when the first such middleware lands. The default implementations do nothing.
+public protocol HTTPMiddleware: Sendable {
+    /// Runs before the request goes to the service; may change the head or answer at once.
+    func handleRequest(_ head: inout HTTPRequestHead, context: MiddlewareContext) -> MiddlewareAction
+    /// Runs on the response head before it goes to the client.
+    func handleResponse(_ head: inout HTTPResponseHead, request: HTTPRequestHead, context: MiddlewareContext)
+}
+
+extension HTTPMiddleware {
+    public func handleRequest(_ head: inout HTTPRequestHead, context: MiddlewareContext) -> MiddlewareAction {
+        .proceed
+    }
+
+    public func handleResponse(_ head: inout HTTPResponseHead, request: HTTPRequestHead, context: MiddlewareContext) {}
+}
+
+/// Builds middlewares of one Traefik type (`stripPrefix`, `headers`, ...) from their options.
+public protocol MiddlewareFactory: Sendable {
+    /// The type's key in the dynamic configuration, e.g. `stripPrefix`.
+    var typeName: String { get }
+    /// Builds the middleware, or throws a message saying which option is wrong.
+    func make(name: String, options: Middleware) throws -> any HTTPMiddleware
+}
+
+/// The middleware types this build knows, by their Traefik key.
+public struct MiddlewareRegistry: Sendable {
+    private var factories: [String: any MiddlewareFactory] = [:]
+
+    public init(_ factories: [any MiddlewareFactory] = []) {
+        for factory in factories { register(factory) }
+    }
+
+    public mutating func register(_ factory: any MiddlewareFactory) {
+        factories[factory.typeName] = factory
+    }
+
+    public func factory(for typeName: String) -> (any MiddlewareFactory)? { factories[typeName] }
+
+    public var typeNames: [String] { factories.keys.sorted() }
+
+    /// Every middleware shipped with Switchyard.
+    public static let builtIn = MiddlewareRegistry([])
+}

@@ -1,0 +1,49 @@
+import SwitchyardConfig
+
+/// A source of dynamic configuration (a directory of files, the Docker Engine, the Kubernetes API).
+///
+/// A provider sends its *whole* view every time it changes, never a diff. When it fails it keeps its last good
+/// view in force: it sends a snapshot with the last good configuration and the new errors.
+public protocol Provider: Sendable {
+    /// The name used in `name@provider`, e.g. `file`, `docker`.
+    var name: String { get }
+
+    /// Runs until the task is cancelled, sending a snapshot at start and after each change.
+    func run(sending updates: ProviderUpdates) async throws
+}
+
+/// Where a provider sends its snapshots.
+public struct ProviderUpdates: Sendable {
+    private let deliver: @Sendable (ProviderSnapshot) async -> Void
+
+    public init(_ deliver: @escaping @Sendable (ProviderSnapshot) async -> Void) {
+        self.deliver = deliver
+    }
+
+    public func send(_ snapshot: ProviderSnapshot) async {
+        await deliver(snapshot)
+    }
+}
+
+/// Everything one provider sees at one moment: its configuration, where each resource was defined, and the
+/// errors it found (each tied to its source).
+public struct ProviderSnapshot: Sendable, Hashable {
+    public var provider: String
+    public var configuration: DynamicConfiguration
+    /// Where each resource was defined, keyed by `ResourceKey` (unqualified names).
+    public var origins: [ResourceKey: SourceLocation]
+    public var issues: [ConfigurationIssue]
+
+    public init(
+        provider: String,
+        configuration: DynamicConfiguration,
+        origins: [ResourceKey: SourceLocation] = [:],
+        issues: [ConfigurationIssue] = []
+    ) {
+        self.provider = provider
+        self.configuration = configuration
+        self.origins = origins
+        self.issues = issues
+    }
+}
+

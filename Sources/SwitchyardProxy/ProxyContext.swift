@@ -1,0 +1,46 @@
+import NIOCore
+import SwitchyardRouting
+import SwitchyardUpstream
+
+/// What every connection of one entry point shares.
+public struct EntryPointSettings: Sendable {
+    public var name: String
+    /// `http` or `https`.
+    public var scheme: String
+    /// Time to wait for the upstream's response head; nil waits as long as it takes.
+    public var responseHeaderTimeout: TimeAmount?
+    /// Sent as X-Forwarded-Server.
+    public var hostname: String
+
+    public init(name: String, scheme: String = "http", responseHeaderTimeout: TimeAmount? = nil, hostname: String) {
+        self.name = name
+        self.scheme = scheme
+        self.responseHeaderTimeout = responseHeaderTimeout
+        self.hostname = hostname
+    }
+}
+
+/// Converts a socket address to the bytes rules and middlewares match client IPs on.
+extension SocketAddress {
+    var addressBytes: [UInt8] {
+        switch self {
+        case .v4(let address):
+            return withUnsafeBytes(of: address.address.sin_addr.s_addr) { Array($0) }
+        case .v6(let address):
+            return withUnsafeBytes(of: address.address.sin6_addr) { Array($0) }
+        case .unixDomainSocket:
+            return []
+        }
+    }
+
+    /// The client's address bytes and text, with IPv4-mapped IPv6 addresses (from dual-stack listeners) shown
+    /// as the IPv4 address they are.
+    var clientIdentity: (bytes: [UInt8], text: String) {
+        let bytes = addressBytes
+        if bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xff, bytes[11] == 0xff {
+            let v4 = Array(bytes[12..<16])
+            return (v4, v4.map(String.init).joined(separator: "."))
+        }
+        return (bytes, ipAddress ?? "")
+    }
+}

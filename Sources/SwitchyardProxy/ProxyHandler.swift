@@ -1,0 +1,381 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import SwitchyardMiddleware
+import SwitchyardRouting
+import SwitchyardUpstream
+
+/// Serves the HTTP/1.1 requests of one client connection: routes each by the table in force, runs its middlewares,
+/// and streams it to an upstream server and the response back, with back-pressure both ways.
+final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// Where the current request is.
+    private enum Phase {
+        case idle
+        /// Waiting for an upstream connection; body parts wait in `pending`.
+        case connecting
+        /// Request and response flowing.
+        case proxying(UpstreamConnection)
+        /// Answered locally (404, 502, internal service); the rest of the request body is dropped.
+        case answeredLocally
+        /// Switched protocols; the channel is being handed to a tunnel.
+        case upgraded
+    }
+
+    private let settings: EntryPointSettings
+    private let slot: RoutingTableStore.Slot
+    private let pool: UpstreamConnectionPool
+    private let logger: Logger
+
+    private var context: ChannelHandlerContext?
+    private var clientAddress: [UInt8] = []
+    private var clientIP = ""
+
+    private var phase = Phase.idle
+    private var request: HTTPRequestHead?
+    private var route: Route?
+    private var middlewareContext: MiddlewareContext?
+    private var pending: [HTTPClientRequestPart] = []
+    private var requestEnded = false
+    private var responseStarted = false
+    private var keepAlive = true
+    private var isUpgradeRequest = false
+    private var upstreamKeepsAlive = true
+    private var readsHeld = false
+    private var heldRead = false
+    private var responseTimeout: Scheduled<Void>?
+    /// Bumped for every request so late callbacks of an earlier request are ignored.
+    private var generation = 0
+
+    init(settings: EntryPointSettings, slot: RoutingTableStore.Slot, pool: UpstreamConnectionPool, logger: Logger) {
+        self.settings = settings
+        self.slot = slot
+        self.pool = pool
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if let remote = context.channel.remoteAddress {
+            (clientAddress, clientIP) = remote.clientIdentity
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    // MARK: Client → proxy
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            receivedHead(head, context: context)
+        case .body(let buffer):
+            forwardRequestPart(.body(.byteBuffer(buffer)))
+        case .end(let trailers):
+            requestEnded = true
+            forwardRequestPart(.end(trailers))
+            if case .answeredLocally = phase, responseEndedLocally { finishRequest(context: context) }
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if case .proxying(let upstream) = phase { upstream.flush() }
+        context.fireChannelReadComplete()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if readsHeld { heldRead = true } else { context.read() }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if case .proxying(let upstream) = phase {
+            if context.channel.isWritable { upstream.resumeReading() } else { upstream.pauseReading() }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        // The client is gone: whatever the upstream is doing for it is cancelled.
+        generation += 1
+        responseTimeout?.cancel()
+        if case .proxying(let upstream) = phase {
+            upstream.delegate = nil
+            upstream.close()
+        }
+        phase = .idle
+        pending.removeAll()
+        context.fireChannelInactive()
+    }
+
+    private func holdReads(_ hold: Bool) {
+        readsHeld = hold
+        if !hold, heldRead, let context {
+            heldRead = false
+            context.read()
+        }
+    }
+
+    private func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        generation += 1
+        request = head
+        requestEnded = false
+        responseStarted = false
+        responseEndedLocally = false
+        pending.removeAll()
+        keepAlive = head.isKeepAlive
+        isUpgradeRequest = ForwardedRequest.isUpgrade(head)
+
+        let table = slot.table
+        guard let entryPoint = table.entryPoints[settings.name] else {
+            return answer(.notFound, body: "404 page not found\n", context: context)
+        }
+        let routingRequest = RoutingRequest(head: head, clientAddress: clientAddress)
+        guard let route = entryPoint.route(routingRequest) else {
+            return answer(.notFound, body: "404 page not found\n", context: context)
+        }
+        self.route = route
+        var head = head
+        let middlewareContext = MiddlewareContext(
+            entryPoint: settings.name, router: route.name, clientAddress: clientAddress, clientIP: clientIP,
+            scheme: settings.scheme)
+        self.middlewareContext = middlewareContext
+        for middleware in route.middlewares {
+            if case .respond(let status, let headers, let body) = middleware.handleRequest(&head, context: middlewareContext) {
+                return answer(status, headers: headers, body: body, context: context)
+            }
+        }
+        request = head
+
+        switch route.service {
+        case .internal(let service):
+            phase = .answeredLocally
+            let generation = self.generation
+            service.respond(to: head, on: context.eventLoop).assumeIsolated().whenComplete { result in
+                guard generation == self.generation, let context = self.context else { return }
+                switch result {
+                case .success(let response):
+                    self.writeLocalResponse(response.status, headers: response.headers, body: response.body, context: context)
+                case .failure:
+                    self.answer(.internalServerError, body: "Internal Server Error\n", context: context)
+                }
+            }
+        case .loadBalancer(let balancer):
+            guard let server = balancer.nextServer() else {
+                return answer(.serviceUnavailable, body: "no available server\n", context: context)
+            }
+            if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                // Ask for the body now; the upstream request goes without Expect.
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+            }
+            let upstreamHead = ForwardedRequest.make(
+                from: head, server: server, passHostHeader: balancer.passHostHeader, clientIP: clientIP,
+                scheme: settings.scheme, proxyHostname: settings.hostname)
+            pending = [.head(upstreamHead)]
+            phase = .connecting
+            holdReads(true)
+            let generation = self.generation
+            pool.acquire(server).assumeIsolated().whenComplete { result in
+                self.connected(result, generation: generation)
+            }
+        }
+    }
+
+    private func connected(_ result: Result<UpstreamConnection, any Error>, generation: Int) {
+        guard generation == self.generation, case .connecting = phase, let context else {
+            if case .success(let connection) = result { pool.release(connection, reusable: false) }
+            return
+        }
+        switch result {
+        case .failure(let error):
+            logger.debug("upstream connection failed", metadata: ["error": "\(error)", "router": "\(route?.name ?? "")"])
+            holdReads(false)
+            let timedOut = error is ChannelError && "\(error)".contains("connectTimeout")
+            answer(timedOut ? .gatewayTimeout : .badGateway, body: timedOut ? "Gateway Timeout\n" : "Bad Gateway\n", context: context)
+        case .success(let upstream):
+            upstream.delegate = self
+            phase = .proxying(upstream)
+            for part in pending { upstream.write(part) }
+            pending.removeAll()
+            upstream.flush()
+            if let timeout = settings.responseHeaderTimeout {
+                responseTimeout = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+                    self.responseHeaderTimedOut(generation: generation)
+                }
+            }
+            holdReads(!upstream.isWritable)
+        }
+    }
+
+    private func responseHeaderTimedOut(generation: Int) {
+        guard generation == self.generation, !responseStarted, case .proxying(let upstream) = phase, let context else {
+            return
+        }
+        upstream.delegate = nil
+        upstream.close()
+        answer(.gatewayTimeout, body: "Gateway Timeout\n", context: context)
+    }
+
+    private func forwardRequestPart(_ part: HTTPClientRequestPart) {
+        switch phase {
+        case .connecting:
+            pending.append(part)
+        case .proxying(let upstream):
+            if case .end = part { upstream.writeAndFlush(part) } else { upstream.write(part) }
+        case .idle, .answeredLocally, .upgraded:
+            break
+        }
+    }
+
+    // MARK: Local answers
+
+    private var responseEndedLocally = false
+
+    private func answer(
+        _ status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: String, context: ChannelHandlerContext
+    ) {
+        var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
+        buffer.writeString(body)
+        var headers = headers
+        if !headers.contains(name: "content-type") { headers.add(name: "content-type", value: "text/plain; charset=utf-8") }
+        writeLocalResponse(status, headers: headers, body: buffer, context: context)
+    }
+
+    private func writeLocalResponse(
+        _ status: HTTPResponseStatus, headers: HTTPHeaders, body: ByteBuffer, context: ChannelHandlerContext
+    ) {
+        phase = .answeredLocally
+        responseStarted = true
+        guard let request else { return }
+        var headers = headers
+        headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
+        // Upgrade requests leave the decoder stopped; the connection cannot carry another request.
+        if isUpgradeRequest { keepAlive = false }
+        if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
+        if request.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        responseEndedLocally = true
+        if requestEnded {
+            finishRequest(context: context)
+        } else {
+            context.flush()
+        }
+    }
+
+    /// Ends the response to the current request; closes the connection unless it stays alive.
+    private func finishRequest(context: ChannelHandlerContext) {
+        responseTimeout?.cancel()
+        responseTimeout = nil
+        phase = .idle
+        route = nil
+        holdReads(false)
+        let close = !keepAlive
+        let promise: EventLoopPromise<Void>? = close ? context.eventLoop.makePromise() : nil
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+        if let promise {
+            promise.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        }
+    }
+
+    // MARK: Upgrades
+
+    private func switchToTunnel(upstream: UpstreamConnection, context: ChannelHandlerContext) {
+        phase = .upgraded
+        responseTimeout?.cancel()
+        upstream.delegate = nil
+        let client = context.channel
+        let (clientSide, upstreamSide) = TunnelHandler.matchedPair()
+        do {
+            let clientPipeline = client.pipeline.syncOperations
+            try clientPipeline.addHandler(clientSide)
+            try upstream.becomeTunnel(with: upstreamSide)
+            clientPipeline.removeHandler(context: context, promise: nil)
+            for handler in HTTPServerHandlers.all(in: client) { clientPipeline.removeHandler(handler, promise: nil) }
+        } catch {
+            logger.debug("switching protocols failed", metadata: ["error": "\(error)"])
+            upstream.close()
+            client.close(promise: nil)
+        }
+    }
+}
+
+// MARK: Proxy ← upstream
+
+extension ProxyHandler: UpstreamConnectionDelegate {
+    func upstreamReceived(_ part: HTTPClientResponsePart) {
+        guard let context, let request, case .proxying(let upstream) = phase else { return }
+        switch part {
+        case .head(let head):
+            if (100..<200).contains(head.status.code) && head.status != .switchingProtocols {
+                return  // informational answers are for the proxy
+            }
+            responseStarted = true
+            upstreamKeepsAlive = head.isKeepAlive
+            responseTimeout?.cancel()
+            responseTimeout = nil
+            if head.status == .switchingProtocols {
+                guard isUpgradeRequest else {
+                    upstream.close()
+                    return answer(.badGateway, body: "Bad Gateway\n", context: context)
+                }
+                let response = ForwardedRequest.clientResponse(from: head, version: request.version, keepAlive: true)
+                context.write(wrapOutboundOut(.head(response)), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                return switchToTunnel(upstream: upstream, context: context)
+            }
+            if isUpgradeRequest { keepAlive = false }
+            let hasLength = head.headers.contains(name: "content-length")
+            if request.version == .http1_0 && !hasLength && request.method != .HEAD { keepAlive = false }
+            var response = ForwardedRequest.clientResponse(from: head, version: request.version, keepAlive: keepAlive)
+            if let route, let middlewareContext {
+                for middleware in route.middlewares.reversed() {
+                    middleware.handleResponse(&response, request: request, context: middlewareContext)
+                }
+            }
+            context.write(wrapOutboundOut(.head(response)), promise: nil)
+        case .body(let buffer):
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            if !context.channel.isWritable {
+                context.flush()
+                upstream.pauseReading()
+            }
+        case .end(let trailers):
+            _ = trailers
+            // The connection is reused only after a complete exchange both ways.
+            let reusable = requestEnded && upstreamKeepsAlive
+            pool.release(upstream, reusable: reusable)
+            if !requestEnded {
+                // The upstream answered before the body was sent: the rest of it is dropped.
+                phase = .answeredLocally
+                responseEndedLocally = true
+                keepAlive = false
+            }
+            finishRequest(context: context)
+        }
+    }
+
+    func upstreamWritabilityChanged(isWritable: Bool) {
+        guard case .proxying = phase else { return }
+        holdReads(!isWritable)
+    }
+
+    func upstreamClosed(error: (any Error)?) {
+        guard let context, case .proxying = phase else { return }
+        if let error { logger.debug("upstream failed", metadata: ["error": "\(error)"]) }
+        if responseStarted {
+            // Part of the response is out: the client can only learn of the failure by the connection closing.
+            phase = .idle
+            context.close(promise: nil)
+        } else {
+            holdReads(false)
+            answer(.badGateway, body: "Bad Gateway\n", context: context)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension ProxyHandler: Sendable {}

@@ -1,0 +1,159 @@
+import Logging
+import NIOCore
+import NIOConcurrencyHelpers
+import NIOExtras
+import NIOHTTP1
+import NIOPosix
+import SwitchyardRouting
+import SwitchyardUpstream
+
+/// Where an entry point listens.
+public struct EntryPointBinding: Sendable {
+    public var settings: EntryPointSettings
+    public var host: String
+    public var port: Int
+
+    public init(settings: EntryPointSettings, host: String, port: Int) {
+        self.settings = settings
+        self.host = host
+        self.port = port
+    }
+}
+
+/// The data plane: every entry point's listener, each event loop's upstream pool, and graceful shutdown.
+public final class ProxyServer: Sendable {
+    private let group: any EventLoopGroup
+    private let store: RoutingTableStore
+    private let bindings: [EntryPointBinding]
+    private let pools: [ObjectIdentifier: LoopOwned<UpstreamConnectionPool>]
+    private let quiescing: ServerQuiescingHelper
+    private let logger: Logger
+    private let channels = NIOLockedValueBoxHolder()
+
+    public init(
+        group: any EventLoopGroup, store: RoutingTableStore, bindings: [EntryPointBinding],
+        poolSettings: UpstreamConnectionPool.Settings = .init(), logger: Logger
+    ) {
+        self.group = group
+        self.store = store
+        self.bindings = bindings
+        self.logger = logger
+        self.quiescing = ServerQuiescingHelper(group: group)
+        var pools: [ObjectIdentifier: LoopOwned<UpstreamConnectionPool>] = [:]
+        for loop in group.makeIterator() {
+            pools[ObjectIdentifier(loop)] = LoopOwned(
+                UpstreamConnectionPool(eventLoop: loop, settings: poolSettings), eventLoop: loop)
+        }
+        self.pools = pools
+    }
+
+    /// Binds every entry point; throws naming the entry point that cannot listen.
+    public func start() async throws {
+        for binding in bindings {
+            let channel: any Channel
+            do {
+                channel = try await bootstrap(for: binding).bind(host: binding.host, port: binding.port).get()
+            } catch {
+                throw ProxyServerError.cannotListen(entryPoint: binding.settings.name, address: "\(binding.host):\(binding.port)", underlying: "\(error)")
+            }
+            channels.append(channel)
+            logger.info(
+                "entry point listening",
+                metadata: ["entryPoint": "\(binding.settings.name)", "address": "\(channel.localAddress.map { "\($0)" } ?? "")"])
+        }
+    }
+
+    /// The addresses the entry points listen on, by name (useful with port 0).
+    public var boundAddresses: [String: SocketAddress] {
+        var result: [String: SocketAddress] = [:]
+        for (binding, channel) in zip(bindings, channels.all) { result[binding.settings.name] = channel.localAddress }
+        return result
+    }
+
+    /// Stops accepting, lets requests in flight finish for up to `graceTimeout`, then closes what is left.
+    public func shutdown(graceTimeout: TimeAmount) async {
+        let loop = group.next()
+        let done = loop.makePromise(of: Void.self)
+        quiescing.initiateShutdown(promise: done)
+        let timeout = loop.scheduleTask(in: graceTimeout) { done.fail(ProxyServerError.graceTimeoutExpired) }
+        do {
+            try await done.futureResult.get()
+            timeout.cancel()
+        } catch {
+            logger.warning("grace time over; closing the connections still open")
+        }
+        for (id, pool) in pools {
+            _ = id
+            try? await pool.eventLoop.submit { pool.value.closeAll() }.get()
+        }
+    }
+
+    private func bootstrap(for binding: EntryPointBinding) -> ServerBootstrap {
+        let store = self.store
+        let pools = self.pools
+        let logger = self.logger
+        let settings = binding.settings
+        let quiescing = self.quiescing
+        return ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+                }
+            }
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let loop = channel.eventLoop
+                    guard let pool = pools[ObjectIdentifier(loop)] else {
+                        throw ProxyServerError.unknownEventLoop
+                    }
+                    let sync = channel.pipeline.syncOperations
+                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    try sync.addHandler(
+                        ProxyHandler(settings: settings, slot: store.slot(for: loop), pool: pool.value, logger: logger))
+                }
+            }
+    }
+}
+
+public enum ProxyServerError: Error, CustomStringConvertible {
+    case cannotListen(entryPoint: String, address: String, underlying: String)
+    case graceTimeoutExpired
+    case unknownEventLoop
+
+    public var description: String {
+        switch self {
+        case .cannotListen(let entryPoint, let address, let underlying):
+            return "entry point \(entryPoint) cannot listen on \(address): \(underlying)"
+        case .graceTimeoutExpired: return "the grace time expired"
+        case .unknownEventLoop: return "a connection arrived on an event loop the server does not own"
+        }
+    }
+}
+
+/// The listening channels, appended at start-up and read by the API and shutdown.
+private final class NIOLockedValueBoxHolder: Sendable {
+    private let box = NIOLockedValueBox<[any Channel]>([])
+    func append(_ channel: any Channel) { box.withLockedValue { $0.append(channel) } }
+    var all: [any Channel] { box.withLockedValue { $0 } }
+}
+
+/// A value made on one thread and used only on `eventLoop` from then on.
+struct LoopOwned<Value>: @unchecked Sendable {
+    let eventLoop: any EventLoop
+    private let stored: Value
+
+    init(_ value: Value, eventLoop: any EventLoop) {
+        self.stored = value
+        self.eventLoop = eventLoop
+    }
+
+    var value: Value {
+        eventLoop.preconditionInEventLoop()
+        return stored
+    }
+}

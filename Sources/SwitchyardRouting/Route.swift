@@ -1,0 +1,136 @@
+import NIOCore
+import NIOHTTP1
+import SwitchyardMiddleware
+import SwitchyardUpstream
+
+/// A service compiled for the data plane.
+public enum ServiceTarget: Sendable {
+    case loadBalancer(LoadBalancer)
+    /// A service answered inside Switchyard (`api@internal`, `ping@internal`, `noop@internal`).
+    case `internal`(any InternalService)
+}
+
+/// A load balancer over servers, with the settings the proxy needs per request.
+public final class LoadBalancer: Sendable {
+    public let name: String
+    public let servers: [UpstreamServer]
+    public let passHostHeader: Bool
+    private let rotation: WeightedRoundRobin
+
+    public init(name: String, servers: [UpstreamServer], passHostHeader: Bool) {
+        self.name = name
+        self.servers = servers
+        self.passHostHeader = passHostHeader
+        self.rotation = WeightedRoundRobin(weights: servers.map(\.weight))
+    }
+
+    /// The next server in weighted round-robin order; nil when none can take traffic.
+    public func nextServer() -> UpstreamServer? {
+        rotation.next().map { servers[$0] }
+    }
+}
+
+/// A response produced inside Switchyard.
+public struct InternalResponse: Sendable {
+    public var status: HTTPResponseStatus
+    public var headers: HTTPHeaders
+    public var body: ByteBuffer
+
+    public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: ByteBuffer) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// A service that Switchyard answers itself, like Traefik's `api@internal`.
+public protocol InternalService: Sendable {
+    func respond(to request: HTTPRequestHead, on eventLoop: any EventLoop) -> EventLoopFuture<InternalResponse>
+}
+
+/// A router ready to serve: its matcher, middleware chain and service, all built for one table version.
+public final class Route: Sendable {
+    public let name: String
+    public let priority: Int
+    public let rule: String
+    public let matcher: Matcher
+    public let middlewares: [any HTTPMiddleware]
+    public let serviceName: String
+    public let service: ServiceTarget
+    /// Position in the table's deterministic order, used to break priority ties.
+    let order: Int
+
+    init(
+        name: String, priority: Int, rule: String, matcher: Matcher, middlewares: [any HTTPMiddleware],
+        serviceName: String, service: ServiceTarget, order: Int
+    ) {
+        self.name = name
+        self.priority = priority
+        self.rule = rule
+        self.matcher = matcher
+        self.middlewares = middlewares
+        self.serviceName = serviceName
+        self.service = service
+        self.order = order
+    }
+}
+
+/// The routes of one entry point, sorted by priority, indexed by host so a lookup looks at few routes.
+public final class EntryPointRoutes: Sendable {
+    public let name: String
+    /// Every route in evaluation order.
+    public let routes: [Route]
+    /// For each host some route requires: the routes that can match that host, in evaluation order.
+    private let byHost: [String: [Route]]
+    /// Routes that may match any host, for hosts not in `byHost`.
+    private let anyHost: [Route]
+
+    init(name: String, routes: [Route]) {
+        let sorted = routes.sorted { ($0.priority, -$0.order) > ($1.priority, -$1.order) }
+        self.name = name
+        self.routes = sorted
+        var hostRoutes: [String: [Route]] = [:]
+        var anyHost: [Route] = []
+        for route in sorted {
+            if let hosts = route.matcher.requiredHosts {
+                for host in hosts { hostRoutes[host, default: []].append(route) }
+            } else {
+                anyHost.append(route)
+            }
+        }
+        // Each host's list also holds the host-agnostic routes, merged in priority order.
+        var byHost: [String: [Route]] = [:]
+        for (host, list) in hostRoutes {
+            byHost[host] = EntryPointRoutes.mergeSorted(list, anyHost)
+        }
+        self.byHost = byHost
+        self.anyHost = anyHost
+    }
+
+    /// The routes a request for `host` is evaluated against, in order.
+    public func candidates(forHost host: String) -> [Route] {
+        byHost[host] ?? anyHost
+    }
+
+    /// The first route whose rule matches, or nil (the proxy answers 404).
+    public func route(_ request: RoutingRequest) -> Route? {
+        for route in candidates(forHost: request.host) where route.matcher.matches(request) {
+            return route
+        }
+        return nil
+    }
+
+    private static func mergeSorted(_ a: [Route], _ b: [Route]) -> [Route] {
+        var result: [Route] = []
+        result.reserveCapacity(a.count + b.count)
+        var i = 0, j = 0
+        while i < a.count || j < b.count {
+            if j >= b.count || (i < a.count && (a[i].priority, -a[i].order) > (b[j].priority, -b[j].order)) {
+                result.append(a[i]); i += 1
+            } else {
+                result.append(b[j]); j += 1
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,84 @@
+import NIOHTTP1
+
+/// The parts of a request that rules match on, extracted once per request.
+public struct RoutingRequest {
+    /// Lowercased host without port or trailing dot; empty when the request names none.
+    public var host: String
+    /// The path of the request target, without the query.
+    public var path: Substring
+    /// The raw query string (after `?`), nil when there is none.
+    public var query: Substring?
+    public var method: HTTPMethod
+    public var headers: HTTPHeaders
+    /// The client's address as 4 or 16 bytes; empty when unknown.
+    public var clientAddress: [UInt8]
+
+    public init(head: HTTPRequestHead, clientAddress: [UInt8]) {
+        let target = head.uri[...]
+        var pathAndQuery = target
+        var hostFromTarget: Substring?
+        // Absolute form: http://host[:port]/path
+        if let schemeEnd = target.firstRange(of: "://") {
+            let afterScheme = target[schemeEnd.upperBound...]
+            let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? afterScheme.endIndex
+            hostFromTarget = afterScheme[..<authorityEnd]
+            pathAndQuery = afterScheme[authorityEnd...]
+        }
+        if let mark = pathAndQuery.firstIndex(of: "?") {
+            self.path = pathAndQuery[..<mark]
+            self.query = pathAndQuery[pathAndQuery.index(after: mark)...]
+        } else {
+            self.path = pathAndQuery
+            self.query = nil
+        }
+        if self.path.isEmpty { self.path = "/" }
+        self.host = RoutingRequest.normalizedHost(hostFromTarget ?? head.headers.first(name: "host")?[...] ?? "")
+        self.method = head.method
+        self.headers = head.headers
+        self.clientAddress = clientAddress
+    }
+
+    /// Lowercases, strips the port and a trailing dot: `Example.COM.:8080` → `example.com`.
+    static func normalizedHost(_ authority: Substring) -> String {
+        var host = authority
+        if host.hasPrefix("[") {
+            if let close = host.firstIndex(of: "]") { host = host[...close] }
+        } else if let colon = host.lastIndex(of: ":") {
+            host = host[..<colon]
+        }
+        if host.hasSuffix(".") { host = host.dropLast() }
+        return host.lowercased()
+    }
+
+    /// Values of the query parameter `name` (percent-decoding `+` and `%XX`).
+    func queryValues(_ name: String) -> [String] {
+        guard let query else { return [] }
+        var values: [String] = []
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            if RoutingRequest.percentDecoded(parts[0]) == name {
+                values.append(parts.count > 1 ? RoutingRequest.percentDecoded(parts[1]) : "")
+            }
+        }
+        return values
+    }
+
+    static func percentDecoded(_ text: Substring) -> String {
+        guard text.contains(where: { $0 == "%" || $0 == "+" }) else { return String(text) }
+        var bytes: [UInt8] = []
+        var iterator = Array(text.utf8)[...]
+        while let byte = iterator.popFirst() {
+            if byte == UInt8(ascii: "+") {
+                bytes.append(UInt8(ascii: " "))
+            } else if byte == UInt8(ascii: "%"), iterator.count >= 2,
+                let value = UInt8(String(decoding: iterator.prefix(2), as: UTF8.self), radix: 16)
+            {
+                bytes.append(value)
+                iterator = iterator.dropFirst(2)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

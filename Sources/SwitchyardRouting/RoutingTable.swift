@@ -1,0 +1,37 @@
+import SwitchyardConfig
+
+/// The routing table in force for one version of the configuration. Immutable: a new configuration makes a new
+/// table, and a request keeps the table it was routed with until it ends.
+public final class RoutingTable: Sendable {
+    public let version: UInt64
+    /// Seconds since 1970 when the table was compiled.
+    public let createdAt: Double
+    public let entryPoints: [String: EntryPointRoutes]
+    public let status: RuntimeStatus
+    public let configuration: MergedConfiguration
+
+    init(version: UInt64, entryPoints: [String: EntryPointRoutes], status: RuntimeStatus, configuration: MergedConfiguration) {
+        self.version = version
+        self.entryPoints = entryPoints
+        self.status = status
+        self.configuration = configuration
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        self.createdAt = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
+    /// A table with no routes, in force before the first configuration arrives.
+    public static func empty(entryPoints: [String]) -> RoutingTable {
+        RoutingTable(
+            version: 0,
+            entryPoints: Dictionary(uniqueKeysWithValues: entryPoints.map { ($0, EntryPointRoutes(name: $0, routes: [])) }),
+            status: RuntimeStatus(),
+            configuration: MergedConfiguration())
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

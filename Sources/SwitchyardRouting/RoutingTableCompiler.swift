@@ -1,0 +1,312 @@
+import SwitchyardConfig
+import SwitchyardMiddleware
+import SwitchyardUpstream
+
+/// Turns a merged configuration into an immutable `RoutingTable`, validating as it goes: a broken router,
+/// service or middleware is disabled with its error recorded; everything else goes live.
+public struct RoutingTableCompiler: Sendable {
+    /// Routers Switchyard adds itself (`api@internal`, `ping@internal`), with the entry points they live on.
+    public struct InternalRouter: Sendable {
+        public var name: String
+        public var entryPoints: [String]
+        public var rule: String
+        public var priority: Int
+        public var service: String
+
+        public init(name: String, entryPoints: [String], rule: String, priority: Int, service: String) {
+            self.name = name
+            self.entryPoints = entryPoints
+            self.rule = rule
+            self.priority = priority
+            self.service = service
+        }
+    }
+
+    /// The largest priority a user may set; above it sit the internal routers.
+    public static let maximumPriority = Int.max - 1000
+
+    public var entryPoints: [String]
+    /// Entry points a router without `entryPoints` attaches to.
+    public var defaultEntryPoints: [String]
+    public var internalServices: [String: any InternalService]
+    public var internalRouters: [InternalRouter]
+    public var middlewares: MiddlewareRegistry
+
+    public init(
+        entryPoints: [String],
+        defaultEntryPoints: [String]? = nil,
+        internalServices: [String: any InternalService] = [:],
+        internalRouters: [InternalRouter] = [],
+        middlewares: MiddlewareRegistry = .builtIn
+    ) {
+        self.entryPoints = entryPoints
+        self.defaultEntryPoints = defaultEntryPoints ?? entryPoints
+        self.internalServices = internalServices
+        self.internalRouters = internalRouters
+        self.middlewares = middlewares
+    }
+
+    public func compile(_ merged: MergedConfiguration, version: UInt64) -> RoutingTable {
+        var build = Build(compiler: self, merged: merged)
+        build.compileServices()
+        build.compileMiddlewares()
+        build.compileRouters()
+        build.compileInternalRouters()
+        var routes: [String: EntryPointRoutes] = [:]
+        for entryPoint in entryPoints {
+            routes[entryPoint] = EntryPointRoutes(name: entryPoint, routes: build.routesByEntryPoint[entryPoint] ?? [])
+        }
+        build.status.issues = merged.issues + build.issues
+        return RoutingTable(version: version, entryPoints: routes, status: build.status, configuration: merged)
+    }
+}
+
+/// The working state of one compilation.
+private struct Build {
+    let compiler: RoutingTableCompiler
+    let merged: MergedConfiguration
+    let http: HTTPConfiguration
+    var status = RuntimeStatus()
+    var issues: [ConfigurationIssue] = []
+    var services: [String: ServiceTarget] = [:]
+    var builtMiddlewares: [String: any HTTPMiddleware] = [:]
+    var routesByEntryPoint: [String: [Route]] = [:]
+    var routeOrder = 0
+
+    init(compiler: RoutingTableCompiler, merged: MergedConfiguration) {
+        self.compiler = compiler
+        self.merged = merged
+        self.http = merged.configuration.http ?? HTTPConfiguration()
+    }
+
+    static func provider(of name: String) -> String {
+        ResourceName.provider(of: name) ?? "unknown"
+    }
+
+    /// Records an error on a resource, with the place it was defined.
+    mutating func report(
+        _ kind: ResourceKey.Kind, _ name: String, key: String? = nil, _ message: String,
+        severity: ConfigurationIssue.Severity = .error
+    ) -> String {
+        let location = merged.origins[ResourceKey(kind, name)] ?? SourceLocation(source: Self.provider(of: name))
+        let bareName = ResourceName.bare(name)
+        var keyPath = "\(kind.rawValue).\(bareName)"
+        if let key { keyPath += ".\(key)" }
+        let issue = ConfigurationIssue(severity, at: location, keyPath: keyPath, message: message)
+        issues.append(issue)
+        return issue.description
+    }
+
+    mutating func compileServices() {
+        for (name, service) in (http.services ?? [:]).sorted(by: { $0.key < $1.key }) {
+            var info = ServiceInfo(
+                name: name, provider: Self.provider(of: name), service: service, status: .enabled, errors: [],
+                usedBy: [], serverStatus: [:])
+            switch compileService(name, service) {
+            case .success(let target):
+                services[name] = target
+                if case .loadBalancer(let balancer) = target {
+                    for server in balancer.servers { info.serverStatus[server.url] = "UP" }
+                }
+            case .failure(let failure):
+                info.status = .disabled
+                info.errors.append(report(.httpService, name, key: failure.key, failure.message))
+            }
+            status.services[name] = info
+        }
+        for (name, service) in compiler.internalServices {
+            services[name] = .internal(service)
+            status.services[name] = ServiceInfo(
+                name: name, provider: "internal", service: HTTPService(), status: .enabled, errors: [], usedBy: [],
+                serverStatus: [:])
+        }
+    }
+
+    struct Failure: Error {
+        var key: String?
+        var message: String
+    }
+
+    func compileService(_ name: String, _ service: HTTPService) -> Result<ServiceTarget, Failure> {
+        let kinds = service.configuredKinds
+        guard kinds.count == 1 else {
+            let message = kinds.isEmpty
+                ? "the service defines no kind; set one of loadBalancer, weighted, mirroring, failover, highestRandomWeight"
+                : "the service defines more than one kind (\(kinds.joined(separator: ", "))); set exactly one"
+            return .failure(Failure(message: message))
+        }
+        if let middlewares = service.middlewares, !middlewares.isEmpty {
+            return .failure(Failure(key: "middlewares", message: "service middlewares are not supported yet"))
+        }
+        guard let balancer = service.loadBalancer else {
+            return .failure(Failure(key: kinds[0], message: "the service kind '\(kinds[0])' is not supported yet"))
+        }
+        let configured = balancer.servers ?? []
+        guard !configured.isEmpty else {
+            return .failure(Failure(key: "loadBalancer.servers", message: "the load balancer has no servers"))
+        }
+        if let strategy = balancer.strategy, strategy.lowercased() != "wrr" {
+            return .failure(Failure(key: "loadBalancer.strategy", message: "the strategy '\(strategy)' is not supported yet; use wrr"))
+        }
+        for (key, present) in [
+            ("sticky", balancer.sticky != nil), ("healthCheck", balancer.healthCheck != nil),
+            ("passiveHealthCheck", balancer.passiveHealthCheck != nil), ("serversTransport", balancer.serversTransport != nil),
+        ] where present {
+            return .failure(Failure(key: "loadBalancer.\(key)", message: "'\(key)' is not supported yet"))
+        }
+        var servers: [UpstreamServer] = []
+        for (index, server) in configured.enumerated() {
+            guard let url = server.url, !url.isEmpty else {
+                return .failure(Failure(key: "loadBalancer.servers[\(index)].url", message: "the server has no url"))
+            }
+            do {
+                let parsed = try UpstreamServer(url: url, weight: server.weight ?? 1, preservePath: server.preservePath ?? false)
+                if parsed.scheme != .http {
+                    return .failure(Failure(
+                        key: "loadBalancer.servers[\(index)].url",
+                        message: "servers with the scheme '\(parsed.scheme.rawValue)' are not supported yet; use http"))
+                }
+                servers.append(parsed)
+            } catch {
+                return .failure(Failure(key: "loadBalancer.servers[\(index)].url", message: error.description))
+            }
+        }
+        let target = LoadBalancer(name: name, servers: servers, passHostHeader: balancer.passHostHeader ?? true)
+        guard target.nextServer() != nil else {
+            return .failure(Failure(key: "loadBalancer.servers", message: "every server has weight 0"))
+        }
+        return .success(.loadBalancer(target))
+    }
+
+    mutating func compileMiddlewares() {
+        for (name, middleware) in (http.middlewares ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let types = middleware.configuredTypes
+            var info = MiddlewareInfo(
+                name: name, provider: Self.provider(of: name), middleware: middleware, status: .enabled, errors: [],
+                usedBy: [], type: types.first ?? "")
+            if types.count != 1 {
+                let message = types.isEmpty
+                    ? "the middleware sets no type (such as stripPrefix or headers)"
+                    : "the middleware sets more than one type (\(types.joined(separator: ", "))); define one middleware per type"
+                info.status = .disabled
+                info.errors.append(report(.httpMiddleware, name, message))
+            } else if let factory = compiler.middlewares.factory(for: types[0]) {
+                do {
+                    builtMiddlewares[name] = try factory.make(name: name, options: middleware)
+                } catch {
+                    info.status = .disabled
+                    info.errors.append(report(.httpMiddleware, name, key: types[0], "\(error)"))
+                }
+            } else {
+                info.status = .disabled
+                info.errors.append(
+                    report(.httpMiddleware, name, key: types[0], "the middleware type '\(types[0])' is not supported yet"))
+            }
+            status.middlewares[name] = info
+        }
+    }
+
+    mutating func compileRouters() {
+        for (name, router) in (http.routers ?? [:]).sorted(by: { $0.key < $1.key }) {
+            var info = RouterInfo(
+                name: name, provider: Self.provider(of: name), router: router, status: .enabled, errors: [], using: [],
+                effectivePriority: 0)
+            let route = compileRouter(name, router, info: &info)
+            if let route, info.status != .disabled {
+                for entryPoint in info.using { routesByEntryPoint[entryPoint, default: []].append(route) }
+            } else {
+                info.status = .disabled
+            }
+            status.routers[name] = info
+        }
+    }
+
+    private mutating func compileRouter(_ name: String, _ router: Router, info: inout RouterInfo) -> Route? {
+        func fail(_ key: String?, _ message: String) -> Route? {
+            info.errors.append(report(.httpRouter, name, key: key, message))
+            info.status = .disabled
+            return nil
+        }
+        // Entry points: unknown ones are a warning while another one is valid.
+        let wanted = router.entryPoints ?? compiler.defaultEntryPoints
+        for entryPoint in wanted where !compiler.entryPoints.contains(entryPoint) {
+            info.errors.append(
+                report(.httpRouter, name, key: "entryPoints", "entryPoint \"\(entryPoint)\" doesn't exist", severity: .warning))
+            info.status = .warning
+        }
+        info.using = wanted.filter { compiler.entryPoints.contains($0) }
+        guard !info.using.isEmpty else { return fail("entryPoints", "no valid entryPoint for this router") }
+        if let syntax = router.ruleSyntax, syntax != "v3" {
+            return fail("ruleSyntax", "the rule syntax '\(syntax)' is not supported; write the rule in Traefik v3 syntax")
+        }
+        if router.tls != nil {
+            return fail("tls", "TLS termination is not supported yet; the router is disabled")
+        }
+        guard let rule = router.rule, !rule.isEmpty else { return fail("rule", "the router has no rule") }
+        let matcher: Matcher
+        do {
+            matcher = try MatcherCompiler.compile(rule: rule)
+        } catch {
+            return fail("rule", error.message)
+        }
+        let priority = router.priority.flatMap { $0 == 0 ? nil : $0 } ?? rule.count
+        guard priority <= RoutingTableCompiler.maximumPriority else {
+            return fail("priority", "the priority \(priority) is above the maximum \(RoutingTableCompiler.maximumPriority)")
+        }
+        info.effectivePriority = priority
+        var chain: [any HTTPMiddleware] = []
+        for middleware in router.middlewares ?? [] {
+            status.middlewares[middleware]?.usedBy.append(name)
+            guard let built = builtMiddlewares[middleware] else {
+                if let existing = status.middlewares[middleware] {
+                    return fail("middlewares", "middleware \"\(middleware)\" is disabled: \(existing.errors.first ?? "")")
+                }
+                return fail("middlewares", "middleware \"\(middleware)\" does not exist")
+            }
+            chain.append(built)
+        }
+        guard let serviceName = router.service, !serviceName.isEmpty else {
+            return fail("service", "the router has no service")
+        }
+        status.services[serviceName]?.usedBy.append(name)
+        guard let service = services[serviceName] else {
+            if let existing = status.services[serviceName] {
+                return fail("service", "the service \"\(serviceName)\" is disabled: \(existing.errors.first ?? "")")
+            }
+            return fail("service", "the service \"\(serviceName)\" does not exist")
+        }
+        routeOrder += 1
+        return Route(
+            name: name, priority: priority, rule: rule, matcher: matcher, middlewares: chain, serviceName: serviceName,
+            service: service, order: routeOrder)
+    }
+
+    mutating func compileInternalRouters() {
+        for internalRouter in compiler.internalRouters {
+            var router = Router()
+            router.rule = internalRouter.rule
+            router.entryPoints = internalRouter.entryPoints
+            router.service = internalRouter.service
+            router.priority = internalRouter.priority
+            var info = RouterInfo(
+                name: internalRouter.name, provider: "internal", router: router, status: .enabled, errors: [],
+                using: internalRouter.entryPoints.filter { compiler.entryPoints.contains($0) },
+                effectivePriority: internalRouter.priority)
+            guard let service = services[internalRouter.service],
+                let matcher = try? MatcherCompiler.compile(rule: internalRouter.rule)
+            else {
+                info.status = .disabled
+                info.errors.append("the internal service \(internalRouter.service) is not available")
+                status.routers[internalRouter.name] = info
+                continue
+            }
+            status.services[internalRouter.service]?.usedBy.append(internalRouter.name)
+            routeOrder += 1
+            let route = Route(
+                name: internalRouter.name, priority: internalRouter.priority, rule: internalRouter.rule, matcher: matcher,
+                middlewares: [], serviceName: internalRouter.service, service: service, order: routeOrder)
+            for entryPoint in info.using { routesByEntryPoint[entryPoint, default: []].append(route) }
+            status.routers[internalRouter.name] = info
+        }
+    }
+}

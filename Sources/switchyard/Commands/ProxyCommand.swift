@@ -1,0 +1,154 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SwitchyardAPI
+import SwitchyardConfig
+import SwitchyardFileProvider
+import SwitchyardProviderKit
+import SwitchyardProxy
+import SwitchyardRouting
+import SwitchyardUpstream
+
+/// Runs the proxy: providers → watcher → compiler → table store → entry points, until SIGTERM or SIGINT.
+enum ProxyCommand {
+    static func run(arguments: [String]) async -> Int32 {
+        guard let (loaded, settings) = Startup.settings(arguments: arguments) else { return 1 }
+        Startup.bootstrapLogging(settings)
+        var logger = Logger(label: "switchyard")
+        logger.logLevel = settings.logLevel
+        logger.info("static configuration loaded", metadata: ["from": "\(loaded.sources.joined(separator: ", "))"])
+        if loaded.isBuiltInDefault {
+            logger.notice("no configuration given: serving providers/file/examples on :8000, API on :8080")
+        }
+
+        let loops = ProcessInfo.processInfo.environment["SWITCHYARD_EVENT_LOOPS"].flatMap(Int.init) ?? System.coreCount
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, loops))
+        let entryPointNames = settings.entryPoints.map(\.name)
+        let store = RoutingTableStore(initial: .empty(entryPoints: entryPointNames), eventLoops: Array(group.makeIterator()))
+
+        let ping = PingService()
+        var internalServices: [String: any InternalService] = [:]
+        var internalRouters: [RoutingTableCompiler.InternalRouter] = []
+        if settings.apiInsecure {
+            internalServices["api@internal"] = APIService(store: store, version: SwitchyardVersion.current)
+            internalRouters.append(.init(
+                name: "api@internal", entryPoints: ["traefik"], rule: "PathPrefix(`/api`)", priority: Int.max - 1,
+                service: "api@internal"))
+        }
+        if let pingEntryPoint = settings.pingEntryPoint {
+            internalServices["ping@internal"] = ping
+            internalRouters.append(.init(
+                name: "ping@internal", entryPoints: [pingEntryPoint], rule: "Path(`/ping`)", priority: Int.max,
+                service: "ping@internal"))
+        }
+        let compiler = RoutingTableCompiler(
+            entryPoints: entryPointNames, defaultEntryPoints: settings.defaultEntryPoints,
+            internalServices: internalServices, internalRouters: internalRouters)
+        store.publish(compiler.compile(MergedConfiguration(), version: 1))
+
+        let hostname = ProcessInfo.processInfo.hostName
+        let bindings = settings.entryPoints.map { entryPoint in
+            EntryPointBinding(
+                settings: EntryPointSettings(
+                    name: entryPoint.name, responseHeaderTimeout: settings.responseHeaderTimeout, hostname: hostname),
+                host: entryPoint.host, port: entryPoint.port)
+        }
+        let server = ProxyServer(
+            group: group, store: store, bindings: bindings,
+            poolSettings: .init(
+                maxIdlePerServer: settings.maxIdlePerServer, idleTimeout: settings.idleConnTimeout,
+                connectTimeout: settings.dialTimeout),
+            logger: logger)
+        do {
+            try await server.start()
+        } catch {
+            logger.critical("\(error)")
+            try? await group.shutdownGracefully()
+            return 1
+        }
+
+        let watcher = ConfigurationWatcher(throttle: settings.throttle, logger: logger)
+        let publisher = Task {
+            var version: UInt64 = 1
+            for await update in watcher.updates {
+                version += 1
+                let table = compiler.compile(update.merged, version: version)
+                store.publish(table)
+                let routers = table.status.routers.values
+                logger.info(
+                    "routing table live",
+                    metadata: [
+                        "version": "\(version)", "changed": "\(update.changedProviders.joined(separator: ","))",
+                        "routers": "\(routers.filter { $0.status != .disabled }.count)",
+                        "disabled": "\(routers.filter { $0.status == .disabled }.count)",
+                    ])
+                for issue in table.status.issues where !update.merged.issues.contains(issue) {
+                    if issue.severity == .error { logger.error("\(issue.description)") } else { logger.warning("\(issue.description)") }
+                }
+            }
+        }
+        var providers: [Task<Void, Never>] = []
+        if let options = settings.fileProvider {
+            let provider = FileProvider(options: options, logger: logger)
+            providers.append(Task {
+                do {
+                    try await provider.run(sending: watcher.sink)
+                } catch is CancellationError {
+                } catch {
+                    logger.error("file provider stopped: \(error)")
+                }
+            })
+        }
+
+        let signal = await ShutdownSignal.wait()
+        logger.info("received \(signal); stopping", metadata: ["graceTimeOut": "\(settings.graceTimeout)"])
+        ping.startTerminating()
+        for provider in providers { provider.cancel() }
+        await watcher.finish()
+        publisher.cancel()
+        await server.shutdown(graceTimeout: settings.graceTimeout)
+        try? await group.shutdownGracefully()
+        logger.info("stopped")
+        return 0
+    }
+}
+
+/// Waits for SIGTERM or SIGINT.
+enum ShutdownSignal {
+    static func wait() async -> String {
+        await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
+            let once = OnceBox(continuation)
+            let queue = DispatchQueue(label: "switchyard.signals")
+            var sources: [any DispatchSourceSignal] = []
+            for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+                source.setEventHandler { once.resume(name) }
+                source.resume()
+                sources.append(source)
+            }
+            SignalSources.keep(sources)
+        }
+    }
+}
+
+/// Resumes a continuation at most once.
+private final class OnceBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<String, Never>?
+    init(_ continuation: CheckedContinuation<String, Never>) { self.continuation = continuation }
+    func resume(_ value: String) {
+        lock.lock()
+        let continuation = self.continuation
+        self.continuation = nil
+        lock.unlock()
+        continuation?.resume(returning: value)
+    }
+}
+
+/// Keeps the signal sources alive for the life of the process.
+private enum SignalSources {
+    nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
+    static func keep(_ new: [any DispatchSourceSignal]) { sources.append(contentsOf: new) }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import NIOCore
+import SwitchyardConfig
+import SwitchyardFileProvider
+import SwitchyardProxy
+import SwitchyardRouting
+
+/// The static configuration checked and resolved into what the process runs with: Traefik's defaults applied,
+/// addresses parsed, every bad value reported with the key it came from.
+struct RuntimeSettings {
+    struct EntryPoint {
+        var name: String
+        var host: String
+        var port: Int
+    }
+
+    var entryPoints: [EntryPoint]
+    var defaultEntryPoints: [String]
+    var fileProvider: FileProviderOptions?
+    var throttle: Duration
+    var apiInsecure: Bool
+    var pingEntryPoint: String?
+    var logLevel: Logger.Level
+    var logFormat: LogFormat
+    var graceTimeout: TimeAmount
+    var dialTimeout: TimeAmount
+    var responseHeaderTimeout: TimeAmount?
+    var idleConnTimeout: TimeAmount
+    var maxIdlePerServer: Int
+
+    enum LogFormat: String {
+        case common
+        case json
+    }
+
+    static func resolve(_ loaded: StaticConfigurationLoader.Loaded) throws(ConfigurationIssue) -> RuntimeSettings {
+        let configuration = loaded.configuration
+        func issue(_ key: String, _ message: String) -> ConfigurationIssue {
+            ConfigurationIssue(at: SourceLocation(source: "static configuration"), keyPath: key, message: message)
+        }
+        // Entry points; with none configured, Traefik listens on :80 as `http`.
+        var options = configuration.entryPoints ?? [:]
+        if options.isEmpty { options["http"] = EntryPointOptions(address: ":80") }
+        let apiInsecure = configuration.api?.insecure ?? false
+        let pingEntryPoint = configuration.ping.map { $0.entryPoint ?? "traefik" }
+        if (apiInsecure || pingEntryPoint == "traefik") && options["traefik"] == nil {
+            options["traefik"] = EntryPointOptions(address: ":8080")
+        }
+        var entryPoints: [EntryPoint] = []
+        for (name, entryPoint) in options.sorted(by: { $0.key < $1.key }) {
+            guard let address = entryPoint.address, !address.isEmpty else {
+                throw issue("entryPoints.\(name).address", "the entry point has no address (e.g. \":8000\")")
+            }
+            let (host, port) = try parseAddress(address, key: "entryPoints.\(name).address")
+            entryPoints.append(EntryPoint(name: name, host: host, port: port))
+        }
+        if let ping = pingEntryPoint, options[ping] == nil {
+            throw issue("ping.entryPoint", "entryPoint \"\(ping)\" doesn't exist")
+        }
+        let marked = options.filter { $0.value.asDefault == true }.map(\.key).sorted()
+        // Routers without entryPoints attach to every entry point except the one of the API, as Traefik does.
+        let defaults = marked.isEmpty ? entryPoints.map(\.name).filter { $0 != "traefik" } : marked
+
+        var fileProvider: FileProviderOptions?
+        if let file = configuration.providers?.file {
+            if file.directory != nil && file.filename != nil {
+                throw issue("providers.file", "set either directory or filename, not both")
+            }
+            guard file.directory != nil || file.filename != nil else {
+                throw issue("providers.file", "set directory or filename")
+            }
+            fileProvider = FileProviderOptions(directory: file.directory, filename: file.filename, watch: file.watch ?? true)
+        }
+        let throttle = configuration.providers?.providersThrottleDuration ?? .seconds(2)
+        guard throttle.nanoseconds >= 0 else {
+            throw issue("providers.providersThrottleDuration", "the duration must not be negative")
+        }
+        let level: Logger.Level
+        switch (configuration.log?.level ?? "ERROR").uppercased() {
+        case "TRACE": level = .trace
+        case "DEBUG": level = .debug
+        case "INFO": level = .info
+        case "WARN", "WARNING": level = .warning
+        case "ERROR": level = .error
+        case "FATAL", "PANIC": level = .critical
+        case let other: throw issue("log.level", "'\(other)' is not a log level; use TRACE, DEBUG, INFO, WARN, ERROR, FATAL or PANIC")
+        }
+        guard let format = LogFormat(rawValue: (configuration.log?.format ?? "common").lowercased()) else {
+            throw issue("log.format", "'\(configuration.log?.format ?? "")' is not a log format; use common or json")
+        }
+        var grace = configuration.lifeCycle?.graceTimeOut ?? .seconds(10)
+        for entryPoint in options.values {
+            if let value = entryPoint.transport?.lifeCycle?.graceTimeOut, value.nanoseconds > grace.nanoseconds { grace = value }
+        }
+        let timeouts = configuration.serversTransport?.forwardingTimeouts
+        let responseHeader = timeouts?.responseHeaderTimeout.flatMap { $0.nanoseconds > 0 ? TimeAmount.nanoseconds($0.nanoseconds) : nil }
+        return RuntimeSettings(
+            entryPoints: entryPoints,
+            defaultEntryPoints: defaults,
+            fileProvider: fileProvider,
+            throttle: .nanoseconds(throttle.nanoseconds),
+            apiInsecure: apiInsecure,
+            pingEntryPoint: pingEntryPoint,
+            logLevel: level,
+            logFormat: format,
+            graceTimeout: .nanoseconds(max(0, grace.nanoseconds)),
+            dialTimeout: .nanoseconds((timeouts?.dialTimeout ?? .seconds(30)).nanoseconds),
+            responseHeaderTimeout: responseHeader,
+            idleConnTimeout: .nanoseconds((timeouts?.idleConnTimeout ?? .seconds(90)).nanoseconds),
+            maxIdlePerServer: configuration.serversTransport?.maxIdleConnsPerHost.map { $0 > 0 ? $0 : 200 } ?? 200)
+    }
+
+    /// `:8000`, `127.0.0.1:8000`, `[::1]:8000`, optionally with `/tcp`.
+    static func parseAddress(_ address: String, key: String) throws(ConfigurationIssue) -> (String, Int) {
+        func fail(_ message: String) -> ConfigurationIssue {
+            ConfigurationIssue(at: SourceLocation(source: "static configuration"), keyPath: key, message: message)
+        }
+        var text = Substring(address)
+        if let slash = text.lastIndex(of: "/") {
+            let network = text[text.index(after: slash)...].lowercased()
+            guard network == "tcp" else {
+                throw fail("'\(address)': only TCP entry points are supported yet (got /\(network))")
+            }
+            text = text[..<slash]
+        }
+        guard let colon = text.lastIndex(of: ":") else {
+            throw fail("'\(address)' is not an address; use :PORT, HOST:PORT or [IPv6]:PORT")
+        }
+        var host = String(text[..<colon])
+        let portText = text[text.index(after: colon)...]
+        guard let port = Int(portText), (0...65535).contains(port) else {
+            throw fail("'\(address)': the port must be a number from 0 to 65535")
+        }
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        else if host.contains(":") || host.contains("[") || host.contains("]") {
+            throw fail("'\(address)': write IPv6 addresses in brackets, e.g. [::1]:8000")
+        }
+        if host.isEmpty { host = "::" }
+        return (host, port)
+    }
+}

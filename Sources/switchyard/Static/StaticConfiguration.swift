@@ -1,0 +1,74 @@
+import SwitchyardConfig
+
+/// The static (install) configuration, with Traefik's names. Read once at start.
+struct StaticConfiguration: Sendable, Hashable, Codable, ConfigModel {
+    var global: GlobalOptions?
+    var entryPoints: [String: EntryPointOptions]?
+    var providers: ProvidersOptions?
+    var api: APIOptions?
+    var ping: PingOptions?
+    var log: LogOptions?
+    var lifeCycle: LifeCycleOptions?
+    var serversTransport: StaticServersTransport?
+}
+
+struct GlobalOptions: Sendable, Hashable, Codable, ConfigModel {
+    var checkNewVersion: Bool?
+    var sendAnonymousUsage: Bool?
+}
+
+struct EntryPointOptions: Sendable, Hashable, Codable, ConfigModel {
+    var address: String?
+    var asDefault: Bool?
+    var transport: EntryPointTransport?
+}
+
+struct EntryPointTransport: Sendable, Hashable, Codable, ConfigModel {
+    var lifeCycle: LifeCycleOptions?
+}
+
+struct LifeCycleOptions: Sendable, Hashable, Codable, ConfigModel {
+    var graceTimeOut: ConfigDuration?
+    var requestAcceptGraceTimeout: ConfigDuration?
+}
+
+struct ProvidersOptions: Sendable, Hashable, Codable, ConfigModel {
+    var providersThrottleDuration: ConfigDuration?
+    var file: FileProviderStaticOptions?
+}
+
+struct FileProviderStaticOptions: Sendable, Hashable, Codable, ConfigModel {
+    var directory: String?
+    var filename: String?
+    var watch: Bool?
+    var debugLogGeneratedTemplate: Bool?
+}
+
+struct APIOptions: Sendable, Hashable, Codable, ConfigModel {
+    var insecure: Bool?
+    var dashboard: Bool?
+    var debug: Bool?
+}
+
+struct PingOptions: Sendable, Hashable, Codable, ConfigModel {
+    var entryPoint: String?
+    var manualRouting: Bool?
+    var terminatingStatusCode: Int?
+}
+
+struct LogOptions: Sendable, Hashable, Codable, ConfigModel {
+    var level: String?
+    var format: String?
+    var noColor: Bool?
+}
+
+struct StaticServersTransport: Sendable, Hashable, Codable, ConfigModel {
+    var maxIdleConnsPerHost: Int?
+    var forwardingTimeouts: StaticForwardingTimeouts?
+}
+
+struct StaticForwardingTimeouts: Sendable, Hashable, Codable, ConfigModel {
+    var dialTimeout: ConfigDuration?
+    var responseHeaderTimeout: ConfigDuration?
+    var idleConnTimeout: ConfigDuration?
+}

@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// Tells when anything under a directory changes, with inotify: writes, creations, deletions and the renames
+/// editors do when they save (write to a temporary file, rename it over the original).
+final class DirectoryWatcher: @unchecked Sendable {
+    // The descriptor is only used from the task that calls `waitForChange`.
+    private let descriptor: Int32
+    private let root: String
+    private var watched = Set<String>()
+
+    /// nil when inotify is not available; callers fall back to polling.
+    init?(root: String) {
+        #if canImport(Glibc)
+        let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        guard fd >= 0 else { return nil }
+        descriptor = fd
+        self.root = root
+        addWatches()
+        #else
+        return nil
+        #endif
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    /// Watches `root` and every directory below it (new directories are picked up on each change).
+    private func addWatches() {
+        #if canImport(Glibc)
+        let mask = UInt32(IN_CREATE | IN_DELETE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE | IN_ATTRIB
+            | IN_DELETE_SELF | IN_MOVE_SELF)
+        var directories = [root]
+        if let enumerator = FileManager.default.enumerator(atPath: root) {
+            for case let relative as String in enumerator {
+                let path = (root as NSString).appendingPathComponent(relative)
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                    directories.append(path)
+                }
+            }
+        }
+        for directory in directories where !watched.contains(directory) {
+            if inotify_add_watch(descriptor, directory, mask) >= 0 { watched.insert(directory) }
+        }
+        #endif
+    }
+
+    /// Drains pending events; true when there were any.
+    private func drain() -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var sawEvent = false
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count <= 0 { break }
+            sawEvent = true
+        }
+        return sawEvent
+    }
+
+    /// Returns after something changed, once no further event arrived for `settle` (so a burst of writes is one
+    /// change). Throws when the task is cancelled.
+    func waitForChange(pollEvery: Duration = .milliseconds(100), settle: Duration = .milliseconds(150)) async throws {
+        while !drain() {
+            try await Task.sleep(for: pollEvery)
+            if !FileManager.default.fileExists(atPath: root) { return }
+        }
+        // Let the burst finish.
+        repeat {
+            try await Task.sleep(for: settle)
+        } while drain()
+        addWatches()
+    }
+}
