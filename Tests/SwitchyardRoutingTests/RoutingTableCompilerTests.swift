@@ -1,0 +1,141 @@
+import SwitchyardConfig
+import SwitchyardProviderKit
+import Testing
+
+@testable import SwitchyardRouting
+
+@Suite struct RoutingTableCompilerTests {
+    @Test func routesByPriorityThenDefaultRuleLength() throws {
+        let table = Fixtures.table([
+            Fixtures.snapshot(
+                routers: [
+                    "short": Fixtures.router("PathPrefix(`/`)"),
+                    "long": Fixtures.router("Host(`a.test`) && PathPrefix(`/api`)"),
+                    "explicit": Fixtures.router("PathPrefix(`/api/v2`)", priority: 1000),
+                ],
+                services: ["s": Fixtures.service(["http://127.0.0.1:1"])])
+        ])
+        let routes = try #require(table.entryPoints["web"])
+        #expect(routes.route(Fixtures.request("/api/v2/x"))?.name == "explicit@file")
+        #expect(routes.route(Fixtures.request("/api/x"))?.name == "long@file")
+        #expect(routes.route(Fixtures.request("/api/x", host: "b.test"))?.name == "short@file")
+        #expect(table.version == 7)
+        #expect(table.status.routers["long@file"]?.effectivePriority == "Host(`a.test`) && PathPrefix(`/api`)".count)
+    }
+
+    @Test func hostIndexKeepsHostlessRoutesInOrder() throws {
+        let table = Fixtures.table([
+            Fixtures.snapshot(
+                routers: [
+                    "host": Fixtures.router("Host(`a.test`)", priority: 10),
+                    "catchAllHigh": Fixtures.router("PathPrefix(`/admin`)", priority: 20),
+                    "catchAll": Fixtures.router("PathPrefix(`/`)", priority: 1),
+                ],
+                services: ["s": Fixtures.service(["http://127.0.0.1:1"])])
+        ])
+        let routes = try #require(table.entryPoints["web"])
+        #expect(routes.route(Fixtures.request("/admin"))?.name == "catchAllHigh@file")
+        #expect(routes.route(Fixtures.request("/"))?.name == "host@file")
+        #expect(routes.route(Fixtures.request("/", host: "z.test"))?.name == "catchAll@file")
+        #expect(routes.candidates(forHost: "a.test").map(\.name) == ["catchAllHigh@file", "host@file", "catchAll@file"])
+    }
+
+    @Test func noMatchIsNil() throws {
+        let table = Fixtures.table([
+            Fixtures.snapshot(routers: ["r": Fixtures.router("Host(`a.test`)")], services: ["s": Fixtures.service(["http://127.0.0.1:1"])])
+        ])
+        #expect(table.entryPoints["web"]?.route(Fixtures.request("/", host: "b.test")) == nil)
+    }
+
+    struct Broken: Sendable, CustomTestStringConvertible {
+        var router: Router
+        var keyPath: String
+        var fragment: String
+        var testDescription: String { fragment }
+    }
+
+    @Test(arguments: [
+        Broken(router: Fixtures.router("Hots(`a`)"), keyPath: "http.routers.r.rule", fragment: "column 1: unknown matcher 'Hots'"),
+        Broken(router: Fixtures.router("Path(`/`)", service: "missing"), keyPath: "http.routers.r.service",
+               fragment: "the service \"missing@file\" does not exist"),
+        Broken(router: Fixtures.router("Path(`/`)", service: "empty"), keyPath: "http.routers.r.service",
+               fragment: "the service \"empty@file\" is disabled"),
+        Broken(router: Fixtures.router("", service: "s"), keyPath: "http.routers.r.rule", fragment: "the router has no rule"),
+        Broken(router: Fixtures.router("Path(`/`)", entryPoints: ["nope"]), keyPath: "http.routers.r.entryPoints",
+               fragment: "no valid entryPoint"),
+        Broken(router: Fixtures.router("Path(`/`)", priority: Int.max), keyPath: "http.routers.r.priority",
+               fragment: "above the maximum"),
+    ])
+    func brokenRouterIsDisabledWithItsSource(_ broken: Broken) throws {
+        var empty = HTTPService()
+        empty.loadBalancer = LoadBalancerService()
+        let table = Fixtures.table([
+            Fixtures.snapshot(
+                routers: ["r": broken.router, "ok": Fixtures.router("Path(`/ok`)")],
+                services: ["s": Fixtures.service(["http://127.0.0.1:1"]), "empty": empty])
+        ])
+        let info = try #require(table.status.routers["r@file"])
+        #expect(info.status == .disabled)
+        #expect(info.errors.contains { $0.contains(broken.fragment) && $0.contains(broken.keyPath) && $0.contains("dyn.yml:4:5") },
+                "\(info.errors)")
+        #expect(table.status.routers["ok@file"]?.status == .enabled)
+        #expect(table.entryPoints["web"]?.route(Fixtures.request("/ok"))?.name == "ok@file")
+    }
+
+    @Test func unknownEntryPointBesideAValidOneIsAWarning() throws {
+        let table = Fixtures.table([
+            Fixtures.snapshot(
+                routers: ["r": Fixtures.router("Path(`/`)", entryPoints: ["web", "nope"])],
+                services: ["s": Fixtures.service(["http://127.0.0.1:1"])])
+        ])
+        #expect(table.status.routers["r@file"]?.status == .warning)
+        #expect(table.entryPoints["web"]?.route(Fixtures.request("/")) != nil)
+    }
+
+    @Test func unimplementedMiddlewareTypeDisablesItsRouters() throws {
+        var middleware = Middleware()
+        var strip = StripPrefixMiddleware()
+        strip.prefixes = ["/api"]
+        middleware.stripPrefix = strip
+        var router = Fixtures.router("Path(`/`)")
+        router.middlewares = ["strip", "ghost"]
+        let table = Fixtures.table([
+            Fixtures.snapshot(
+                routers: ["r": router], services: ["s": Fixtures.service(["http://127.0.0.1:1"])],
+                middlewares: ["strip": middleware, "none": Middleware()])
+        ])
+        #expect(table.status.middlewares["strip@file"]?.errors.first?.contains("'stripPrefix' is not supported yet") == true)
+        #expect(table.status.middlewares["none@file"]?.status == .disabled)
+        #expect(table.status.routers["r@file"]?.status == .disabled)
+        #expect(table.status.routers["r@file"]?.errors.first?.contains("middleware \"strip@file\" is disabled") == true)
+    }
+
+    @Test func serviceValidation() throws {
+        var twoKinds = Fixtures.service(["http://127.0.0.1:1"])
+        twoKinds.weighted = WeightedService()
+        let table = Fixtures.table([
+            Fixtures.snapshot(services: [
+                "badURL": Fixtures.service(["127.0.0.1:80"]),
+                "badPort": Fixtures.service(["http://127.0.0.1:99999"]),
+                "twoKinds": twoKinds,
+                "zero": Fixtures.service(["http://127.0.0.1:1"], weights: [0]),
+                "good": Fixtures.service(["http://[::1]:8080", "http://localhost"]),
+            ])
+        ])
+        #expect(table.status.services["badURL@file"]?.errors.first?.contains("expected scheme://host") == true)
+        #expect(table.status.services["badPort@file"]?.errors.first?.contains("port must be a number") == true)
+        #expect(table.status.services["twoKinds@file"]?.errors.first?.contains("more than one kind") == true)
+        #expect(table.status.services["zero@file"]?.status == .disabled)
+        #expect(table.status.services["good@file"]?.status == .enabled)
+        #expect(table.status.issues.count == 4)
+    }
+
+    @Test func referencesResolveAcrossProviders() throws {
+        let table = Fixtures.table([
+            Fixtures.snapshot(provider: "file", routers: ["r": Fixtures.router("Path(`/`)", service: "s@docker")]),
+            Fixtures.snapshot(provider: "docker", services: ["s": Fixtures.service(["http://127.0.0.1:1"])]),
+        ])
+        #expect(table.entryPoints["web"]?.route(Fixtures.request("/"))?.serviceName == "s@docker")
+        #expect(table.status.services["s@docker"]?.usedBy == ["r@file"])
+    }
+}
