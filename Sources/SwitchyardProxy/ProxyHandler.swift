@@ -194,7 +194,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .failure(let error):
             logger.debug("upstream connection failed", metadata: ["error": "\(error)", "router": "\(route?.name ?? "")"])
             holdReads(false)
-            let timedOut = error is ChannelError && "\(error)".contains("connectTimeout")
+            var timedOut = false
+            if case ChannelError.connectTimeout = error { timedOut = true }
             answer(timedOut ? .gatewayTimeout : .badGateway, body: timedOut ? "Gateway Timeout\n" : "Bad Gateway\n", context: context)
         case .success(let upstream):
             upstream.delegate = self

@@ -6,6 +6,7 @@ import Foundation
 struct Switchyard {
     static func main() async {
         var arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "--version" { arguments[0] = "version" }
         let command = arguments.first.flatMap { $0.hasPrefix("-") ? nil : $0 }
         if command != nil { arguments.removeFirst() }
         let code: Int32

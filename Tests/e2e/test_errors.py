@@ -1,0 +1,48 @@
+"""502 for an unreachable server, 504 for a response header timeout, 404 for no route (brief item 9)."""
+
+import time
+
+from harness import E2ETestCase, free_port, route_yaml
+
+
+class ErrorResponseTests(E2ETestCase):
+
+    def test_09a_unreachable_server_502(self):
+        closed = free_port()  # bound then released: nothing listens there
+        self.write("e.yml", route_yaml({"down": {"rule": "Host(`down.test`)", "service": "sdown"}},
+                                       {"sdown": ["http://127.0.0.1:%d" % closed]}))
+        proxy = self.start_proxy(throttle="0s")
+        proxy.wait_routers(["down@file"])
+        t0 = time.monotonic()
+        r = proxy.get("/", host="down.test")
+        self.assertEqual(r.status, 502, r)
+        self.assertLess(time.monotonic() - t0, 5.0, "502 took too long")
+        # the proxy stays up and answers again
+        self.assertEqual(proxy.get("/x", host="down.test").status, 502)
+        proxy.check_alive()
+
+    def test_09b_response_header_timeout_504(self):
+        silent = self.start_silent_origin(delay=None)
+        self.write("e.yml", route_yaml({"slow": {"rule": "Host(`slow.test`)", "service": "sslow"}},
+                                       {"sslow": [silent.url]}))
+        proxy = self.start_proxy(throttle="0s", extra_args=[
+            "--serversTransport.forwardingTimeouts.responseHeaderTimeout=1s"])
+        proxy.wait_routers(["slow@file"])
+        t0 = time.monotonic()
+        r = proxy.get("/", host="slow.test", timeout=15)
+        elapsed = time.monotonic() - t0
+        self.assertTrue(silent.received.is_set(), "the origin never got the request")
+        self.assertEqual(r.status, 504, r)
+        self.assertGreaterEqual(elapsed, 0.9, "504 came before the 1s timeout")
+        self.assertLess(elapsed, 3.0, "504 took %.1fs with a 1s timeout" % elapsed)
+        proxy.check_alive()
+
+    def test_09c_no_route_404(self):
+        o1 = self.start_whoami("o1")
+        self.write("e.yml", route_yaml({"r": {"rule": "Host(`known.test`)", "service": "s"}}, {"s": [o1.url]}))
+        proxy = self.start_proxy(throttle="0s")
+        proxy.wait_status("known.test", 200)
+        for host, path in [("unknown.test", "/"), ("known.test.other", "/x"), (None, "/")]:
+            r = proxy.get(path, host=host)
+            self.assertEqual(r.status, 404, (host, path, r))
+            self.assertEqual(r.text.strip(), "404 page not found", r)

@@ -1,0 +1,124 @@
+"""Router rules, priorities and weighted round robin (brief item 10).
+
+Three origins (o1, o2, o3) tell which router answered."""
+
+from harness import E2ETestCase, Whoami, route_yaml
+
+
+class RuleTests(E2ETestCase):
+
+    @classmethod
+    def routers(cls):
+        return {
+            # Host: case-insensitive, port ignored
+            "host": {"rule": "Host(`host.test`)", "service": "s1"},
+            # PathPrefix (no segment boundary) with a Host-only fallback
+            "pp_api": {"rule": "Host(`rules.test`) && PathPrefix(`/api`)", "service": "s2"},
+            "pp_any": {"rule": "Host(`rules.test`)", "service": "s1"},
+            # Method
+            "m_post": {"rule": "Host(`m.test`) && Method(`POST`)", "service": "s2"},
+            "m_any": {"rule": "Host(`m.test`)", "service": "s1"},
+            # Header
+            "h_prod": {"rule": "Host(`h.test`) && Header(`X-Env`, `prod`)", "service": "s2"},
+            "h_any": {"rule": "Host(`h.test`)", "service": "s1"},
+            # Query
+            "q_v2": {"rule": "Host(`q.test`) && Query(`v`, `2`)", "service": "s2"},
+            "q_any": {"rule": "Host(`q.test`)", "service": "s1"},
+            # ClientIP: the 10/8 rule is longer so it is tried first, but it never matches loopback
+            "ip_ten": {"rule": "Host(`ip.test`) && ClientIP(`10.0.0.0/8`)", "service": "s2"},
+            "ip_local": {"rule": "Host(`ip.test`) && ClientIP(`127.0.0.1`)", "service": "s3"},
+            # explicit priority beats a longer rule
+            "prio_short": {"rule": "Host(`p.test`)", "service": "s3", "priority": 1000},
+            "prio_long": {"rule": "Host(`p.test`) && PathPrefix(`/`) && Method(`GET`)", "service": "s2"},
+            # operators
+            "ops": {"rule": "Host(`ops.test`) && (Path(`/a`) || PathPrefix(`/b/`)) && !Method(`DELETE`)",
+                    "service": "s2"},
+            "ops_any": {"rule": "Host(`ops.test`)", "service": "s1"},
+            "hre": {"rule": "HostRegexp(`^[a-z]+\\.re\\.test$`)", "service": "s3"},
+            "pre": {"rule": "Host(`pre.test`) && PathRegexp(`^/items/[0-9]+$`)", "service": "s2"},
+            # weighted round robin 3:1
+            "wrr": {"rule": "Host(`wrr.test`)", "service": "swrr"},
+        }
+
+    def setUp(self):
+        super(RuleTests, self).setUp()
+        self.o = {n: self.start_whoami(n) for n in ("o1", "o2", "o3")}
+        services = {"s1": [self.o["o1"].url], "s2": [self.o["o2"].url], "s3": [self.o["o3"].url],
+                    "swrr": [(self.o["o1"].url, 3), (self.o["o2"].url, 1)]}
+        self.write("rules.yml", route_yaml(self.routers(), services))
+        self.proxy = self.start_proxy(throttle="0s")
+        names = ["%s@file" % n for n in self.routers()]
+        data = self.proxy.wait_routers(names)
+        bad = {n: data["routers"][n] for n in names if data["routers"][n].get("status") != "enabled"}
+        self.assertEqual(bad, {}, "routers not enabled")
+
+    def who(self, host, path="/", method="GET", headers=None):
+        r = self.proxy.get(path, host=host, method=method, headers=headers)
+        if r.status != 200:
+            return r.status
+        return Whoami(r.text).hostname
+
+    def test_10a_host_case_insensitive_port_ignored(self):
+        self.assertEqual(self.who("host.test"), "o1")
+        self.assertEqual(self.who("HOST.Test"), "o1")
+        self.assertEqual(self.who("host.test:%d" % self.proxy.web_port), "o1")
+        self.assertEqual(self.who("HoSt.TeSt:1234"), "o1")
+        self.assertEqual(self.who("other.test"), 404)
+        self.assertEqual(self.who("host.test.evil"), 404)
+
+    def test_10b_path_prefix(self):
+        self.assertEqual(self.who("rules.test", "/api"), "o2")
+        self.assertEqual(self.who("rules.test", "/api/v1/x?y=1"), "o2")
+        self.assertEqual(self.who("rules.test", "/apix"), "o2")  # no segment boundary (Traefik semantics)
+        self.assertEqual(self.who("rules.test", "/ap"), "o1")
+        self.assertEqual(self.who("rules.test", "/other/api"), "o1")
+
+    def test_10c_method(self):
+        self.assertEqual(self.who("m.test", method="POST"), "o2")
+        self.assertEqual(self.who("m.test", method="GET"), "o1")
+        self.assertEqual(self.who("m.test", method="PUT"), "o1")
+
+    def test_10d_header(self):
+        self.assertEqual(self.who("h.test", headers={"X-Env": "prod"}), "o2")
+        self.assertEqual(self.who("h.test", headers={"x-env": "prod"}), "o2")  # names are case-insensitive
+        self.assertEqual(self.who("h.test", headers={"X-Env": "Prod"}), "o1")  # values are not
+        self.assertEqual(self.who("h.test", headers={"X-Env": "dev"}), "o1")
+        self.assertEqual(self.who("h.test"), "o1")
+
+    def test_10e_query(self):
+        self.assertEqual(self.who("q.test", "/?v=2"), "o2")
+        self.assertEqual(self.who("q.test", "/x?a=1&v=2"), "o2")
+        self.assertEqual(self.who("q.test", "/?v=3"), "o1")
+        self.assertEqual(self.who("q.test", "/?vv=2"), "o1")
+        self.assertEqual(self.who("q.test", "/"), "o1")
+
+    def test_10f_client_ip(self):
+        self.assertEqual(self.who("ip.test"), "o3")
+        # ClientIP uses the remote address, never X-Forwarded-For / X-Real-Ip
+        self.assertEqual(self.who("ip.test", headers={"X-Forwarded-For": "10.1.2.3", "X-Real-Ip": "10.1.2.3"}), "o3")
+
+    def test_10g_explicit_priority_beats_longer_rule(self):
+        data = self.proxy.rawdata()
+        self.assertEqual(data["routers"]["prio_short@file"]["priority"], 1000)
+        long_rule = self.routers()["prio_long"]["rule"]
+        self.assertEqual(data["routers"]["prio_long@file"]["priority"], len(long_rule), "default priority = rule length")
+        for _ in range(5):
+            self.assertEqual(self.who("p.test"), "o3")
+
+    def test_10h_operators_and_regexps(self):
+        self.assertEqual(self.who("ops.test", "/a"), "o2")
+        self.assertEqual(self.who("ops.test", "/b/c"), "o2")
+        self.assertEqual(self.who("ops.test", "/b"), "o1")
+        self.assertEqual(self.who("ops.test", "/a", method="DELETE"), "o1")
+        self.assertEqual(self.who("abc.re.test"), "o3")
+        self.assertEqual(self.who("ABC.re.test"), "o3")
+        self.assertEqual(self.who("ab1.re.test"), 404)
+        self.assertEqual(self.who("pre.test", "/items/42"), "o2")
+        self.assertEqual(self.who("pre.test", "/items/x"), 404)
+
+    def test_10i_weighted_round_robin_3_to_1(self):
+        counts = {}
+        for _ in range(40):
+            name = self.who("wrr.test")
+            counts[name] = counts.get(name, 0) + 1
+        self.assertEqual(counts, {"o1": 30, "o2": 10})
