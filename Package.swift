@@ -134,6 +134,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SwitchyardFileProviderTests",
+            dependencies: ["SwitchyardFileProvider", "SwitchyardProviderKit", "SwitchyardRouting", "SwitchyardConfig"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SwitchyardExecutableTests",
             dependencies: ["switchyard", "SwitchyardConfig"],
             swiftSettings: swiftSettings

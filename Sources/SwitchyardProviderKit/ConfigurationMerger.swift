@@ -19,7 +19,7 @@ public enum ConfigurationMerger {
             merged.providers.append(provider)
             merged.issues.append(contentsOf: snapshot.issues)
             for (key, location) in snapshot.origins {
-                merged.origins[ResourceKey(key.kind, q(key.name))] = location
+                merged.origins[ResourceKey(key.kind, q(key.name), field: key.field)] = location
             }
             let configuration = snapshot.configuration
             if let section = configuration.http {

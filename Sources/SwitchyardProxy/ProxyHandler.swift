@@ -44,6 +44,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var keepAlive = true
     private var isUpgradeRequest = false
     private var upstreamKeepsAlive = true
+    private var switchingProtocols = false
     private var readsHeld = false
     private var heldRead = false
     private var responseTimeout: Scheduled<Void>?
@@ -126,6 +127,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         requestEnded = false
         responseStarted = false
         responseEndedLocally = false
+        switchingProtocols = false
         pending.removeAll()
         keepAlive = head.isKeepAlive
         isUpgradeRequest = ForwardedRequest.isUpgrade(head)
@@ -179,7 +181,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             phase = .connecting
             holdReads(true)
             let generation = self.generation
-            pool.acquire(server).assumeIsolated().whenComplete { result in
+            pool.acquire(server, fresh: isUpgradeRequest).assumeIsolated().whenComplete { result in
                 self.connected(result, generation: generation)
             }
         }
@@ -326,7 +328,9 @@ extension ProxyHandler: UpstreamConnectionDelegate {
                 let response = ForwardedRequest.clientResponse(from: head, version: request.version, keepAlive: true)
                 context.write(wrapOutboundOut(.head(response)), promise: nil)
                 context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-                return switchToTunnel(upstream: upstream, context: context)
+                // The tunnel starts after the 101's end, so no HTTP part reaches it.
+                switchingProtocols = true
+                return
             }
             if isUpgradeRequest { keepAlive = false }
             let hasLength = head.headers.contains(name: "content-length")
@@ -341,11 +345,13 @@ extension ProxyHandler: UpstreamConnectionDelegate {
         case .body(let buffer):
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             if !context.channel.isWritable {
-                context.flush()
+                // Pause first: the flush can make the channel writable again, which resumes reading.
                 upstream.pauseReading()
+                context.flush()
             }
         case .end(let trailers):
             _ = trailers
+            if switchingProtocols { return switchToTunnel(upstream: upstream, context: context) }
             // The connection is reused only after a complete exchange both ways.
             let reusable = requestEnded && upstreamKeepsAlive
             pool.release(upstream, reusable: reusable)

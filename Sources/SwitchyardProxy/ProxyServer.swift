@@ -26,7 +26,8 @@ public final class ProxyServer: Sendable {
     private let store: RoutingTableStore
     private let bindings: [EntryPointBinding]
     private let pools: [ObjectIdentifier: LoopOwned<UpstreamConnectionPool>]
-    private let quiescing: ServerQuiescingHelper
+    /// One per entry point: a helper follows the connections of one listening channel.
+    private let quiescing: [ServerQuiescingHelper]
     private let logger: Logger
     private let channels = NIOLockedValueBoxHolder()
 
@@ -38,7 +39,7 @@ public final class ProxyServer: Sendable {
         self.store = store
         self.bindings = bindings
         self.logger = logger
-        self.quiescing = ServerQuiescingHelper(group: group)
+        self.quiescing = bindings.map { _ in ServerQuiescingHelper(group: group) }
         var pools: [ObjectIdentifier: LoopOwned<UpstreamConnectionPool>] = [:]
         for loop in group.makeIterator() {
             pools[ObjectIdentifier(loop)] = LoopOwned(
@@ -49,10 +50,10 @@ public final class ProxyServer: Sendable {
 
     /// Binds every entry point; throws naming the entry point that cannot listen.
     public func start() async throws {
-        for binding in bindings {
+        for (binding, quiescing) in zip(bindings, quiescing) {
             let channel: any Channel
             do {
-                channel = try await bootstrap(for: binding).bind(host: binding.host, port: binding.port).get()
+                channel = try await bootstrap(for: binding, quiescing: quiescing).bind(host: binding.host, port: binding.port).get()
             } catch {
                 throw ProxyServerError.cannotListen(entryPoint: binding.settings.name, address: "\(binding.host):\(binding.port)", underlying: "\(error)")
             }
@@ -73,11 +74,17 @@ public final class ProxyServer: Sendable {
     /// Stops accepting, lets requests in flight finish for up to `graceTimeout`, then closes what is left.
     public func shutdown(graceTimeout: TimeAmount) async {
         let loop = group.next()
-        let done = loop.makePromise(of: Void.self)
-        quiescing.initiateShutdown(promise: done)
-        let timeout = loop.scheduleTask(in: graceTimeout) { done.fail(ProxyServerError.graceTimeoutExpired) }
+        let promises = quiescing.map { helper in
+            let promise = loop.makePromise(of: Void.self)
+            helper.initiateShutdown(promise: promise)
+            return promise
+        }
+        let done = EventLoopFuture.andAllSucceed(promises.map(\.futureResult), on: loop)
+        let timeout = loop.scheduleTask(in: graceTimeout) {
+            for promise in promises { promise.fail(ProxyServerError.graceTimeoutExpired) }
+        }
         do {
-            try await done.futureResult.get()
+            try await done.get()
             timeout.cancel()
         } catch {
             logger.warning("grace time over; closing the connections still open")
@@ -88,12 +95,11 @@ public final class ProxyServer: Sendable {
         }
     }
 
-    private func bootstrap(for binding: EntryPointBinding) -> ServerBootstrap {
+    private func bootstrap(for binding: EntryPointBinding, quiescing: ServerQuiescingHelper) -> ServerBootstrap {
         let store = self.store
         let pools = self.pools
         let logger = self.logger
         let settings = binding.settings
-        let quiescing = self.quiescing
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)

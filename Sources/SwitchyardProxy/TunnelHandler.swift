@@ -88,6 +88,7 @@ enum HTTPServerHandlers {
         if let handler = try? pipeline.handler(type: HTTPServerProtocolErrorHandler.self) { handlers.append(handler) }
         if let handler = try? pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self) { handlers.append(handler) }
         if let handler = try? pipeline.handler(type: HTTPResponseEncoder.self) { handlers.append(handler) }
+        if let handler = try? pipeline.handler(type: NIOHTTPResponseHeadersValidator.self) { handlers.append(handler) }
         return handlers
     }
 }

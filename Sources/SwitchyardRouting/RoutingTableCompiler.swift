@@ -88,7 +88,9 @@ private struct Build {
         _ kind: ResourceKey.Kind, _ name: String, key: String? = nil, _ message: String,
         severity: ConfigurationIssue.Severity = .error
     ) -> String {
-        let location = merged.origins[ResourceKey(kind, name)] ?? SourceLocation(source: Self.provider(of: name))
+        let field = key?.split(separator: ".").first.map { $0.split(separator: "[").first.map(String.init) ?? String($0) }
+        let location = field.flatMap { merged.origins[ResourceKey(kind, name, field: $0.lowercased())] }
+            ?? merged.origins[ResourceKey(kind, name)] ?? SourceLocation(source: Self.provider(of: name))
         let bareName = ResourceName.bare(name)
         var keyPath = "\(kind.rawValue).\(bareName)"
         if let key { keyPath += ".\(key)" }

@@ -58,6 +58,9 @@ public final class UpstreamConnection {
         if let encoder = try? pipeline.handler(type: HTTPRequestEncoder.self) {
             pipeline.removeHandler(encoder, promise: nil)
         }
+        if let validator = try? pipeline.handler(type: NIOHTTPRequestHeadersValidator.self) {
+            pipeline.removeHandler(validator, promise: nil)
+        }
     }
 
     public func close() {

@@ -26,9 +26,11 @@ public final class UpstreamConnectionPool {
         self.settings = settings
     }
 
-    /// A connection to `server`: an idle one if there is one, else a new one.
-    public func acquire(_ server: UpstreamServer) -> EventLoopFuture<UpstreamConnection> {
+    /// A connection to `server`: an idle one if there is one, else a new one. `fresh` always opens a new one (for
+    /// requests that switch protocols: many servers only upgrade the first request of a connection).
+    public func acquire(_ server: UpstreamServer, fresh: Bool = false) -> EventLoopFuture<UpstreamConnection> {
         eventLoop.preconditionInEventLoop()
+        if fresh { return connect(server) }
         let now = NIODeadline.now()
         while var list = idle[server.poolKey], let connection = list.popLast() {
             idle[server.poolKey] = list

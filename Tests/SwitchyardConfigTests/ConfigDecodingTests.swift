@@ -184,3 +184,41 @@ import Testing
         #expect(ResourceName.bare("app@docker") == "app")
     }
 }
+
+@Suite struct TOMLLineTests {
+    static let text = """
+        # routers
+        [http.routers.r1]
+          rule = "Path(`/`)"
+          "service" = "s"
+
+        [[http.services.s.loadBalancer.servers]]
+          url = "http://a"
+
+        [[http.services.s.loadBalancer.servers]]
+          url = "http://b"
+          wieght = 2
+        """
+
+    @Test func unknownKeysInTOMLNameTheirLine() throws {
+        let node = try ConfigDocument.parse(Self.text, source: "dyn.toml", format: .toml)
+        do {
+            _ = try ConfigNodeDecoder.decode(DynamicConfiguration.self, from: node)
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.location.line == 11)
+            #expect(error.keyPath == "http.services.s.loadBalancer.servers[1].wieght")
+            #expect(error.message.contains("did you mean 'weight'?"))
+        }
+    }
+
+    @Test func indexesTablesKeysAndArraysOfTables() {
+        let index = TOMLLineIndex(Self.text)
+        #expect(index.line(of: ["http", "routers", "r1"]) == 2)
+        #expect(index.line(of: ["http", "routers", "r1", "rule"]) == 3)
+        #expect(index.line(of: ["http", "routers", "r1", "service"]) == 4)
+        #expect(index.line(of: ["http", "services", "s", "loadBalancer", "servers", "[0]", "url"]) == 7)
+        #expect(index.line(of: ["http", "services", "s", "loadBalancer", "servers", "[1]", "url"]) == 10)
+        #expect(index.line(of: ["http", "routers", "r1", "tls", "options"]) == 2)
+    }
+}

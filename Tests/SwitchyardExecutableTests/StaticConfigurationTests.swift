@@ -110,6 +110,14 @@ import Testing
         #expect(issue.keyPath == "entryPoints.web.adress")
     }
 
+    @Test func badValuesNameTheFlagOrVariable() throws {
+        #expect(Self.failure(["--log.level=LOUD"])?.location.source == "flag --log.level=LOUD")
+        #expect(Self.failure(["--entryPoints.web.address=80"])?.location.source == "flag --entryPoints.web.address=80")
+        #expect(
+            Self.failure([], environment: ["SWITCHYARD_LOG_FORMAT": "xml"])?.location.source
+                == "environment variable SWITCHYARD_LOG_FORMAT")
+    }
+
     @Test func noConfigurationMeansTheBuiltInDefault() throws {
         let loaded = try StaticConfigurationLoader(arguments: [], environment: [:]).load()
         if loaded.isBuiltInDefault {

@@ -140,10 +140,6 @@ class BrokenInputTests(E2ETestCase):
         self.wait_log(re.escape(path) + r":%d\b|%s:%d\b" % (rule_line + 1, re.escape(path), rule_line + 2),
                       "log names the JSON file and line")
 
-    # DECIDE: ConfigDocument.swift says "TOMLKit keeps no positions for values; TOML errors name
-    # the key path instead" -- decoding errors in TOML files (unknown key, bad rule, unknown
-    # service) carry no line. The brief asks for file, line and key path.
-    @unittest.expectedFailure
     def test_03e_unknown_key_in_toml_has_line(self):
         """Unknown keys are reported with file, line and key path in TOML too."""
         good_toml = ('[http.routers.rb]\nrule = "Host(`b.test`)"\nservice = "sb"\n\n'
@@ -175,3 +171,20 @@ class BrokenInputTests(E2ETestCase):
         self.proxy.wait_rawdata(lambda d: not [e for e in d["errors"] if e["location"].get("source") == path],
                                 message="error for %s cleared" % path)
         self.proxy.wait_status("b.test", 404)
+
+    def test_03g_router_error_location_is_the_value_line(self):
+        content = route_yaml({"rbad": {"rule": "Host(`c.test`", "service": "sb"},
+                              "rnosvc": {"rule": "Host(`d.test`)", "service": "nope"}},
+                             {"sb": [self.o2.url]})
+        lines = content.split("\n")
+        rule_line = lines.index('      rule: "Host(`c.test`"') + 1
+        service_line = [i for i, l in enumerate(lines) if l.strip() == "service: nope"][0] + 1
+        path = self.write("b.yml", content)
+        data = self.proxy.wait_rawdata(lambda d: "rnosvc@file" in d["routers"] and "rbad@file" in d["routers"],
+                                       message="routers present")
+        by_key = {e.get("keyPath"): e for e in data["errors"]}
+        rule_err = by_key["http.routers.rbad.rule"]
+        svc_err = by_key["http.routers.rnosvc.service"]
+        self.assertEqual(rule_err["location"]["source"], path)
+        self.assertEqual((rule_err["location"]["line"], svc_err["location"]["line"]), (rule_line, service_line),
+                         json.dumps([rule_err, svc_err]))

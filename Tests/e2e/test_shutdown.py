@@ -5,7 +5,7 @@ import socket
 import threading
 import time
 
-from harness import E2ETestCase, LOOPBACK, request, route_yaml, wait_until
+from harness import E2ETestCase, LOOPBACK, free_port, port_open, request, route_yaml, wait_until
 
 GRACE = 10.0
 ORIGIN_DELAY = 2.0
@@ -13,12 +13,20 @@ ORIGIN_DELAY = 2.0
 
 class GracefulShutdownTests(E2ETestCase):
 
-    def run_shutdown(self, sig):
+    def run_shutdown(self, sig, single_entry_point=False):
         slow = self.start_silent_origin(delay=ORIGIN_DELAY)
         self.write("g.yml", route_yaml({"slow": {"rule": "Host(`slow.test`)", "service": "sslow"}},
                                        {"sslow": [slow.url]}))
-        proxy = self.start_proxy(throttle="0s", extra_args=["--lifeCycle.graceTimeOut=%ds" % GRACE])
-        proxy.wait_routers(["slow@file"])
+        if single_entry_point:
+            web = free_port()
+            proxy = self.start_proxy(use_defaults=False, web_port=web, wait=False, extra_args=[
+                "--entryPoints.web.address=127.0.0.1:%d" % web, "--providers.file.directory=%s" % self.dyn,
+                "--providers.providersThrottleDuration=0s", "--lifeCycle.graceTimeOut=%ds" % GRACE])
+            wait_until(lambda: proxy.check_alive() or port_open(web), 15, message="web entry point")
+            time.sleep(0.5)  # the file provider's first load
+        else:
+            proxy = self.start_proxy(throttle="0s", extra_args=["--lifeCycle.graceTimeOut=%ds" % GRACE])
+            proxy.wait_routers(["slow@file"])
 
         box = {}
 
@@ -75,6 +83,10 @@ class GracefulShutdownTests(E2ETestCase):
 
     def test_11b_sigint_finishes_in_flight_and_exits_0(self):
         self.run_shutdown(signal.SIGINT)
+
+    def test_11d_sigterm_single_entry_point(self):
+        """Same as 11a with only the `web` entry point (no API/ping entry point)."""
+        self.run_shutdown(signal.SIGTERM, single_entry_point=True)
 
     def test_11c_idle_proxy_exits_promptly_and_cleanly(self):
         proxy = self.start_proxy(throttle="0s")

@@ -4,7 +4,7 @@ import http.client
 import socket
 import time
 
-from harness import E2ETestCase, LOOPBACK, RSSSampler, Whoami, route_yaml
+from harness import E2ETestCase, LOOPBACK, RSSSampler, Whoami, route_yaml, rss_kb
 
 SIZE = 200 * 1024 * 1024          # 209715200
 CHUNK = 256 * 1024
@@ -36,8 +36,6 @@ class StreamingTests(E2ETestCase):
     def sampled(self, fn):
         """Runs fn() while sampling the proxy's RSS every 100 ms; returns (fn(), max RSS kB, baseline kB, seconds)."""
         sampler = RSSSampler(self.proxy.pid, interval=0.1, max_seconds=TRANSFER_TIMEOUT + 10)
-        baseline = None
-        from harness import rss_kb
         baseline = rss_kb(self.proxy.pid)
         sampler.start()
         t0 = time.monotonic()

@@ -210,10 +210,6 @@ class WebSocketTests(E2ETestCase):
         for i, c in enumerate(clients):
             self.assertEqual(c.recv_message(), (OP_TEXT, ("client-%d" % i).encode()))
 
-    # DECIDE: `switchyard whoami` closes with 1009 (message too big) for frames over 16 KB
-    # (NIOTypedWebSocketServerUpgrader's default maxFrameSize 1<<14); traefik/whoami has no such
-    # limit. This checks a 70000-byte frame (64-bit length encoding) directly against whoami.
-    @unittest.expectedFailure
     def test_07e_websocket_large_frame_direct_to_whoami(self):
         c = WSClient(self.o1.port, "/ws", "ws.test")
         self.addCleanup(c.close)

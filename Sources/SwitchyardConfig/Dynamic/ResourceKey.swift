@@ -17,11 +17,14 @@ public struct ResourceKey: Sendable, Hashable, Codable, CustomStringConvertible 
 
     public var kind: Kind
     public var name: String
+    /// One option of the resource (`rule`, `service`), to point at its own line; nil for the resource itself.
+    public var field: String?
 
-    public init(_ kind: Kind, _ name: String) {
+    public init(_ kind: Kind, _ name: String, field: String? = nil) {
         self.kind = kind
         self.name = name
+        self.field = field
     }
 
-    public var description: String { "\(kind.rawValue).\(name)" }
+    public var description: String { "\(kind.rawValue).\(name)" + (field.map { ".\($0)" } ?? "") }
 }

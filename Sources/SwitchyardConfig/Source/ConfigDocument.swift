@@ -102,20 +102,30 @@ public enum ConfigDocument {
         } catch {
             throw ConfigurationIssue(at: SourceLocation(source: source), message: "invalid TOML: \(error)")
         }
-        return convert(table.tomlValue, at: SourceLocation(source: source))
+        let index = TOMLLineIndex(text)
+        return convert(table.tomlValue, path: [], index: index, source: source)
     }
 
-    /// TOMLKit keeps no positions for values; TOML errors name the key path instead.
-    private static func convert(_ value: TOMLValueConvertible, at here: SourceLocation) -> ConfigNode {
+    /// TOMLKit keeps no positions; lines come from a scan of the text (`TOMLLineIndex`).
+    private static func convert(
+        _ value: TOMLValueConvertible, path: [String], index: TOMLLineIndex, source: String
+    ) -> ConfigNode {
+        let here = SourceLocation(source: source, line: index.line(of: path))
         if let table = value.table {
             let entries = table.keys.sorted().compactMap { key -> ConfigNode.Entry? in
                 guard let child = table[key] else { return nil }
-                return ConfigNode.Entry(key: key, keyLocation: here, value: convert(child, at: here))
+                let childPath = path + [key]
+                return ConfigNode.Entry(
+                    key: key, keyLocation: SourceLocation(source: source, line: index.line(of: childPath)),
+                    value: convert(child, path: childPath, index: index, source: source))
             }
             return ConfigNode(.mapping(entries), at: here)
         }
         if let array = value.array {
-            return ConfigNode(.sequence(array.map { convert($0, at: here) }), at: here)
+            let items = array.enumerated().map { offset, item in
+                convert(item, path: path + ["[\(offset)]"], index: index, source: source)
+            }
+            return ConfigNode(.sequence(items), at: here)
         }
         if let bool = value.bool { return ConfigNode(.scalar(bool ? "true" : "false"), at: here) }
         if let int = value.int { return ConfigNode(.scalar(String(int)), at: here) }

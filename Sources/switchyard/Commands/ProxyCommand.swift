@@ -17,13 +17,24 @@ enum ProxyCommand {
         Startup.bootstrapLogging(settings)
         var logger = Logger(label: "switchyard")
         logger.logLevel = settings.logLevel
+        let loops = ProcessInfo.processInfo.environment["SWITCHYARD_EVENT_LOOPS"].flatMap(Int.init) ?? System.coreCount
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, loops))
+        // Everything built on the loops is released before they stop.
+        let code = await serve(loaded: loaded, settings: settings, group: group, logger: logger)
+        try? await group.shutdownGracefully()
+        logger.info("stopped")
+        return code
+    }
+
+    private static func serve(
+        loaded: StaticConfigurationLoader.Loaded, settings: RuntimeSettings, group: MultiThreadedEventLoopGroup,
+        logger: Logger
+    ) async -> Int32 {
         logger.info("static configuration loaded", metadata: ["from": "\(loaded.sources.joined(separator: ", "))"])
         if loaded.isBuiltInDefault {
             logger.notice("no configuration given: serving providers/file/examples on :8000, API on :8080")
         }
 
-        let loops = ProcessInfo.processInfo.environment["SWITCHYARD_EVENT_LOOPS"].flatMap(Int.init) ?? System.coreCount
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, loops))
         let entryPointNames = settings.entryPoints.map(\.name)
         let store = RoutingTableStore(initial: .empty(entryPoints: entryPointNames), eventLoops: Array(group.makeIterator()))
 
@@ -64,7 +75,6 @@ enum ProxyCommand {
             try await server.start()
         } catch {
             logger.critical("\(error)")
-            try? await group.shutdownGracefully()
             return 1
         }
 
@@ -108,8 +118,6 @@ enum ProxyCommand {
         await watcher.finish()
         publisher.cancel()
         await server.shutdown(graceTimeout: settings.graceTimeout)
-        try? await group.shutdownGracefully()
-        logger.info("stopped")
         return 0
     }
 }

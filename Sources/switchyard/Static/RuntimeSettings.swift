@@ -37,7 +37,7 @@ struct RuntimeSettings {
     static func resolve(_ loaded: StaticConfigurationLoader.Loaded) throws(ConfigurationIssue) -> RuntimeSettings {
         let configuration = loaded.configuration
         func issue(_ key: String, _ message: String) -> ConfigurationIssue {
-            ConfigurationIssue(at: SourceLocation(source: "static configuration"), keyPath: key, message: message)
+            ConfigurationIssue(at: loaded.location(of: key), keyPath: key, message: message)
         }
         // Entry points; with none configured, Traefik listens on :80 as `http`.
         var options = configuration.entryPoints ?? [:]
@@ -52,7 +52,8 @@ struct RuntimeSettings {
             guard let address = entryPoint.address, !address.isEmpty else {
                 throw issue("entryPoints.\(name).address", "the entry point has no address (e.g. \":8000\")")
             }
-            let (host, port) = try parseAddress(address, key: "entryPoints.\(name).address")
+            let key = "entryPoints.\(name).address"
+            let (host, port) = try parseAddress(address, key: key, at: loaded.location(of: key))
             entryPoints.append(EntryPoint(name: name, host: host, port: port))
         }
         if let ping = pingEntryPoint, options[ping] == nil {
@@ -112,9 +113,11 @@ struct RuntimeSettings {
     }
 
     /// `:8000`, `127.0.0.1:8000`, `[::1]:8000`, optionally with `/tcp`.
-    static func parseAddress(_ address: String, key: String) throws(ConfigurationIssue) -> (String, Int) {
+    static func parseAddress(
+        _ address: String, key: String, at location: SourceLocation = SourceLocation(source: "static configuration")
+    ) throws(ConfigurationIssue) -> (String, Int) {
         func fail(_ message: String) -> ConfigurationIssue {
-            ConfigurationIssue(at: SourceLocation(source: "static configuration"), keyPath: key, message: message)
+            ConfigurationIssue(at: location, keyPath: key, message: message)
         }
         var text = Substring(address)
         if let slash = text.lastIndex(of: "/") {

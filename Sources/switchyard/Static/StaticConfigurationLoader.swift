@@ -13,6 +13,21 @@ struct StaticConfigurationLoader {
         /// The file's folder, for relative paths.
         var baseDirectory: String
         var isBuiltInDefault: Bool
+        /// The merged tree the configuration was decoded from, to say where a value came from.
+        var node: ConfigNode
+
+        /// Where the value at `keyPath` (dotted, any letter case) was given: the flag, the environment variable or
+        /// the file, line and column.
+        func location(of keyPath: String) -> SourceLocation {
+            var current = node
+            for part in keyPath.split(separator: ".") {
+                guard case .mapping(let entries) = current.value,
+                    let entry = entries.first(where: { $0.key.lowercased() == part.lowercased() })
+                else { return SourceLocation(source: "static configuration") }
+                current = entry.value
+            }
+            return current.location
+        }
     }
 
     /// Variables read for process settings, not static configuration.
@@ -75,7 +90,9 @@ struct StaticConfigurationLoader {
         if let flagNode { merged = Self.merge(merged, flagNode) }
         flagNode = nil
         let configuration = try ConfigNodeDecoder.decode(StaticConfiguration.self, from: merged)
-        return Loaded(configuration: configuration, sources: sources, baseDirectory: baseDirectory, isBuiltInDefault: isBuiltInDefault)
+        return Loaded(
+            configuration: configuration, sources: sources, baseDirectory: baseDirectory,
+            isBuiltInDefault: isBuiltInDefault, node: merged)
     }
 
     /// `--a.b.c=value`, `--a.b.c` (true) → a tree. `--configFile PATH` is also accepted.

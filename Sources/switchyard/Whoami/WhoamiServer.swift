@@ -9,6 +9,7 @@ enum WhoamiServer {
     static func run(host: String, port: Int, name: String) async throws {
         let group = MultiThreadedEventLoopGroup.singleton
         let upgrader = NIOTypedWebSocketServerUpgrader<Void>(
+            maxFrameSize: 1 << 24,
             shouldUpgrade: { channel, head in
                 let path = WhoamiHandler.split(head.uri).path
                 return channel.eventLoop.makeSucceededFuture(path == "/ws" || path == "/echo" ? HTTPHeaders() : nil)

@@ -68,10 +68,13 @@ final class DirectoryWatcher: @unchecked Sendable {
             try await Task.sleep(for: pollEvery)
             if !FileManager.default.fileExists(atPath: root) { return }
         }
-        // Let the burst finish.
+        // Let a burst of writes finish, but never wait more than a few rounds: a file rewritten without pause is
+        // still read regularly (the throttle window then limits how often the table is rebuilt).
+        var rounds = 0
         repeat {
             try await Task.sleep(for: settle)
-        } while drain()
+            rounds += 1
+        } while drain() && rounds < 4
         addWatches()
     }
 }

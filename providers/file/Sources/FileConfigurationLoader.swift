@@ -107,7 +107,13 @@ struct FileConfigurationLoader {
                 node = entries.first { $0.key.lowercased() == part }?.value
             }
             guard case .mapping(let entries)? = node?.value else { continue }
-            for entry in entries { origins[ResourceKey(kind, entry.key)] = entry.keyLocation }
+            for entry in entries {
+                origins[ResourceKey(kind, entry.key)] = entry.keyLocation
+                guard case .mapping(let fields) = entry.value.value else { continue }
+                for field in fields {
+                    origins[ResourceKey(kind, entry.key, field: field.key.lowercased())] = field.keyLocation
+                }
+            }
         }
         return origins
     }
@@ -131,6 +137,9 @@ struct FileConfigurationLoader {
                 target = target ?? [:]
                 target?[name] = value
                 origins[key] = location
+                for (fieldKey, fieldLocation) in content.origins where fieldKey.kind == kind && fieldKey.name == name && fieldKey.field != nil {
+                    origins[fieldKey] = fieldLocation
+                }
             }
         }
         let configuration = content.configuration
