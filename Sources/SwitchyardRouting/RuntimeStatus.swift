@@ -7,6 +7,26 @@ public enum ResourceStatus: String, Sendable, Codable, Hashable {
     case warning
 }
 
+/// The fields every resource shows in the API beside its configuration (Traefik's runtime info).
+private struct StatusFields: Encodable {
+    var name: String
+    var provider: String
+    var status: ResourceStatus
+    var errors: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case name, provider, status, error
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(provider, forKey: .provider)
+        try container.encode(status, forKey: .status)
+        if !errors.isEmpty { try container.encode(errors, forKey: .error) }
+    }
+}
+
 /// A router as the API shows it: its configuration, where it came from, and what went wrong.
 public struct RouterInfo: Sendable, Hashable, Encodable {
     public var name: String
@@ -20,16 +40,13 @@ public struct RouterInfo: Sendable, Hashable, Encodable {
     public var effectivePriority: Int
 
     enum CodingKeys: String, CodingKey {
-        case name, provider, status, error, using, priority
+        case using, priority
     }
 
     public func encode(to encoder: any Encoder) throws {
         try router.encode(to: encoder)
+        try StatusFields(name: name, provider: provider, status: status, errors: errors).encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(name, forKey: .name)
-        try container.encode(provider, forKey: .provider)
-        try container.encode(status, forKey: .status)
-        if !errors.isEmpty { try container.encode(errors, forKey: .error) }
         try container.encode(using, forKey: .using)
         try container.encode(effectivePriority, forKey: .priority)
     }
@@ -47,16 +64,13 @@ public struct ServiceInfo: Sendable, Hashable, Encodable {
     public var serverStatus: [String: String]
 
     enum CodingKeys: String, CodingKey {
-        case name, provider, status, error, usedBy, serverStatus
+        case usedBy, serverStatus
     }
 
     public func encode(to encoder: any Encoder) throws {
         try service.encode(to: encoder)
+        try StatusFields(name: name, provider: provider, status: status, errors: errors).encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(name, forKey: .name)
-        try container.encode(provider, forKey: .provider)
-        try container.encode(status, forKey: .status)
-        if !errors.isEmpty { try container.encode(errors, forKey: .error) }
         try container.encode(usedBy, forKey: .usedBy)
         if !serverStatus.isEmpty { try container.encode(serverStatus, forKey: .serverStatus) }
     }
@@ -74,16 +88,13 @@ public struct MiddlewareInfo: Sendable, Hashable, Encodable {
     public var type: String
 
     enum CodingKeys: String, CodingKey {
-        case name, provider, status, error, usedBy, type
+        case usedBy, type
     }
 
     public func encode(to encoder: any Encoder) throws {
         try middleware.encode(to: encoder)
+        try StatusFields(name: name, provider: provider, status: status, errors: errors).encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(name, forKey: .name)
-        try container.encode(provider, forKey: .provider)
-        try container.encode(status, forKey: .status)
-        if !errors.isEmpty { try container.encode(errors, forKey: .error) }
         try container.encode(usedBy, forKey: .usedBy)
         try container.encode(type, forKey: .type)
     }

@@ -328,10 +328,10 @@ private func parseError(_ rule: String) -> RuleSyntaxError? {
         #expect((error?.message.count ?? .max) < 400)
     }
 
-    @Test func editDistance() {
-        #expect(RuleParser.editDistance(Array("host".utf8), Array("hots".utf8)) == 2)
-        #expect(RuleParser.editDistance(Array("".utf8), Array("abc".utf8)) == 3)
-        #expect(RuleParser.editDistance(Array("method".utf8), Array("methd".utf8)) == 1)
+    @Test func editDistanceCountsEdits() {
+        #expect(SwitchyardConfig.editDistance(Array("host".utf8), Array("hots".utf8)) == 2)
+        #expect(SwitchyardConfig.editDistance(Array("".utf8), Array("abc".utf8)) == 3)
+        #expect(SwitchyardConfig.editDistance(Array("method".utf8), Array("methd".utf8)) == 1)
         #expect(RuleParser.closestMatcher(to: "clientp") == .clientIP)
         #expect(RuleParser.closestMatcher(to: "banana") == nil)
     }

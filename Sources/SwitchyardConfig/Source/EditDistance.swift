@@ -1,0 +1,20 @@
+/// The Levenshtein distance between two sequences: how many insertions, deletions and substitutions turn one into
+/// the other. Used to suggest the key or matcher a typo meant.
+func editDistance<Element: Equatable>(_ a: [Element], _ b: [Element]) -> Int {
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var previous = Array(0...b.count)
+    var current = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+        current[0] = i
+        for j in 1...b.count {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        swap(&previous, &current)
+    }
+    return previous[b.count]
+}
+
+func editDistance(_ a: String, _ b: String) -> Int {
+    editDistance(Array(a), Array(b))
+}
