@@ -43,6 +43,16 @@ import Testing
         #expect(settings.graceTimeout == .seconds(3))
     }
 
+    @Test func routersWithoutEntryPointsSkipOnlyTheImplicitAPIEntryPoint() throws {
+        #expect(try Self.load(["--entryPoints.web.address=:1", "--api.insecure"]).defaultEntryPoints == ["web"])
+        #expect(
+            try Self.load(["--entryPoints.web.address=:1", "--entryPoints.traefik.address=:2", "--api.insecure"])
+                .defaultEntryPoints.sorted() == ["traefik", "web"])
+        #expect(
+            try Self.load(["--entryPoints.web.address=:1", "--entryPoints.b.address=:2", "--entryPoints.b.asDefault"])
+                .defaultEntryPoints == ["b"])
+    }
+
     @Test func defaultsAreTraefiks() throws {
         let settings = try Self.load(["--providers.file.filename=/tmp/x.yml"])
         #expect(settings.entryPoints.map(\.name) == ["http"])

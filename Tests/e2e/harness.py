@@ -387,7 +387,7 @@ class ProxyProcess(object):
     """The proxy with a `web` and a `traefik` (API/ping) entry point."""
 
     def __init__(self, workdir, dyn_dir=None, throttle="0s", extra_args=(), env=None, web_port=None,
-                 api_port=None, web_address=None, log_level="DEBUG", use_defaults=True, name="proxy"):
+                 api_port=None, web_address=None, log_level="DEBUG", use_defaults=True, name="proxy", cwd=None):
         self.workdir = workdir
         self.web_port = web_port or free_port()
         self.api_port = api_port or free_port()
@@ -409,7 +409,7 @@ class ProxyProcess(object):
                 args += ["--providers.providersThrottleDuration=%s" % throttle]
         args += list(extra_args)
         self.args = args
-        self.proc = spawn(args, cwd=workdir, stdout_path=self.stdout_path, stderr_path=self.stderr_path, env=env)
+        self.proc = spawn(args, cwd=cwd or workdir, stdout_path=self.stdout_path, stderr_path=self.stderr_path, env=env)
 
     @property
     def pid(self):
@@ -541,6 +541,8 @@ class SilentOrigin(object):
         self.port = self.sock.getsockname()[1]
         self.url = "http://%s:%d" % (LOOPBACK, self.port)
         self.received = threading.Event()
+        # set when a connection is closed by the peer (the proxy) while the origin still holds it
+        self.peer_closed = threading.Event()
         self.requests = 0
         self._stop = threading.Event()
         self._conns = []
@@ -572,6 +574,7 @@ class SilentOrigin(object):
                 except socket.timeout:
                     continue
                 if not chunk:
+                    self.peer_closed.set()
                     return
                 buf += chunk
                 while b"\r\n\r\n" in buf:

@@ -1,8 +1,9 @@
 """502 for an unreachable server, 504 for a response header timeout, 404 for no route (brief item 9)."""
 
+import socket
 import time
 
-from harness import E2ETestCase, free_port, route_yaml
+from harness import LOOPBACK, E2ETestCase, free_port, route_yaml
 
 
 class ErrorResponseTests(E2ETestCase):
@@ -46,3 +47,17 @@ class ErrorResponseTests(E2ETestCase):
             r = proxy.get(path, host=host)
             self.assertEqual(r.status, 404, (host, path, r))
             self.assertEqual(r.text.strip(), "404 page not found", r)
+
+    def test_09d_client_gone_cancels_the_upstream_request(self):
+        silent = self.start_silent_origin(delay=None)
+        self.write("e.yml", route_yaml({"slow": {"rule": "Host(`slow.test`)", "service": "sslow"}},
+                                       {"sslow": [silent.url]}))
+        proxy = self.start_proxy(throttle="0s")
+        proxy.wait_routers(["slow@file"])
+        client = socket.create_connection((LOOPBACK, proxy.web_port), timeout=5)
+        client.sendall(b"GET /wait HTTP/1.1\r\nHost: slow.test\r\n\r\n")
+        self.assertTrue(silent.received.wait(5), "the origin never got the request")
+        self.assertFalse(silent.peer_closed.is_set())
+        client.close()
+        self.assertTrue(silent.peer_closed.wait(3), "the upstream connection stayed open after the client left")
+        proxy.check_alive()

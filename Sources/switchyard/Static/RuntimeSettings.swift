@@ -44,8 +44,10 @@ struct RuntimeSettings {
         if options.isEmpty { options["http"] = EntryPointOptions(address: ":80") }
         let apiInsecure = configuration.api?.insecure ?? false
         let pingEntryPoint = configuration.ping.map { $0.entryPoint ?? "traefik" }
+        var implicit: Set<String> = []
         if (apiInsecure || pingEntryPoint == "traefik") && options["traefik"] == nil {
             options["traefik"] = EntryPointOptions(address: ":8080")
+            implicit.insert("traefik")
         }
         var entryPoints: [EntryPoint] = []
         for (name, entryPoint) in options.sorted(by: { $0.key < $1.key }) {
@@ -60,8 +62,9 @@ struct RuntimeSettings {
             throw issue("ping.entryPoint", "entryPoint \"\(ping)\" doesn't exist")
         }
         let marked = options.filter { $0.value.asDefault == true }.map(\.key).sorted()
-        // Routers without entryPoints attach to every entry point except the one of the API, as Traefik does.
-        let defaults = marked.isEmpty ? entryPoints.map(\.name).filter { $0 != "traefik" } : marked
+        // Routers without entryPoints attach to every configured entry point (or those marked asDefault), not to
+        // the `traefik` entry point made only for the API and ping.
+        let defaults = marked.isEmpty ? entryPoints.map(\.name).filter { !implicit.contains($0) } : marked
 
         var fileProvider: FileProviderOptions?
         if let file = configuration.providers?.file {

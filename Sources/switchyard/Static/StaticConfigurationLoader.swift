@@ -43,6 +43,7 @@ struct StaticConfigurationLoader {
         entryPoints:
           web:
             address: ":8000"
+            asDefault: true
           traefik:
             address: ":8080"
         providers:
