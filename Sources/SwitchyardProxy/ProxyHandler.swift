@@ -45,6 +45,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var isUpgradeRequest = false
     private var upstreamKeepsAlive = true
     private var switchingProtocols = false
+    /// What went upstream, kept to send again once when a reused connection turns out closed.
+    private var upstreamHead: HTTPRequestHead?
+    private var server: UpstreamServer?
+    private var bodyForwarded = false
     private var readsHeld = false
     private var heldRead = false
     private var responseTimeout: Scheduled<Void>?
@@ -76,6 +80,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(let head):
             receivedHead(head, context: context)
         case .body(let buffer):
+            bodyForwarded = true
             forwardRequestPart(.body(.byteBuffer(buffer)))
         case .end(let trailers):
             requestEnded = true
@@ -128,6 +133,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         responseStarted = false
         responseEndedLocally = false
         switchingProtocols = false
+        upstreamHead = nil
+        server = nil
+        bodyForwarded = false
         pending.removeAll()
         keepAlive = head.isKeepAlive
         isUpgradeRequest = ForwardedRequest.isUpgrade(head)
@@ -177,13 +185,19 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let upstreamHead = ForwardedRequest.make(
                 from: head, server: server, passHostHeader: balancer.passHostHeader, clientIP: clientIP,
                 scheme: settings.scheme, proxyHostname: settings.hostname)
-            pending = [.head(upstreamHead)]
-            phase = .connecting
-            holdReads(true)
-            let generation = self.generation
-            pool.acquire(server, fresh: isUpgradeRequest).assumeIsolated().whenComplete { result in
-                self.connected(result, generation: generation)
-            }
+            self.upstreamHead = upstreamHead
+            self.server = server
+            connect(to: server, first: .head(upstreamHead), fresh: isUpgradeRequest)
+        }
+    }
+
+    private func connect(to server: UpstreamServer, first: HTTPClientRequestPart, fresh: Bool) {
+        pending.insert(first, at: 0)
+        phase = .connecting
+        holdReads(true)
+        let generation = self.generation
+        pool.acquire(server, fresh: fresh).assumeIsolated().whenComplete { result in
+            self.connected(result, generation: generation)
         }
     }
 
@@ -371,8 +385,14 @@ extension ProxyHandler: UpstreamConnectionDelegate {
     }
 
     func upstreamClosed(error: (any Error)?) {
-        guard let context, case .proxying = phase else { return }
+        guard let context, case .proxying(let upstream) = phase else { return }
         if let error { logger.debug("upstream failed", metadata: ["error": "\(error)"]) }
+        // A kept-alive connection the server closed while it sat idle: nothing was answered and no body was sent,
+        // so the request goes again, once, on a new connection.
+        if upstream.wasReused, !responseStarted, !bodyForwarded, let upstreamHead, let server {
+            pending = requestEnded ? [.end(nil)] : []
+            return connect(to: server, first: .head(upstreamHead), fresh: true)
+        }
         if responseStarted {
             // Part of the response is out: the client can only learn of the failure by the connection closing.
             phase = .idle

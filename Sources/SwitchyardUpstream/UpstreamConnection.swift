@@ -15,6 +15,8 @@ public final class UpstreamConnection {
     let handler: UpstreamHandler
     let poolKey: String
     var idleSince: NIODeadline?
+    /// True when the pool lent this connection after an earlier exchange: the server may have closed it meanwhile.
+    public internal(set) var wasReused = false
 
     init(channel: any Channel, handler: UpstreamHandler, poolKey: String) {
         self.channel = channel

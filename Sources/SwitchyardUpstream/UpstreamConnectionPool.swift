@@ -36,6 +36,7 @@ public final class UpstreamConnectionPool {
             idle[server.poolKey] = list
             if connection.isActive, let since = connection.idleSince, now - since < settings.idleTimeout {
                 connection.idleSince = nil
+                connection.wasReused = true
                 return eventLoop.assumeIsolated().makeSucceededFuture(connection)
             }
             connection.close()
