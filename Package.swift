@@ -148,6 +148,7 @@ let package = Package(
             dependencies: [
                 "SwitchyardProxy", "SwitchyardRouting",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -50,6 +50,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var server: UpstreamServer?
     private var bodyForwarded = false
     private var readsHeld = false
+    /// From a request's head until its response has ended.
+    private var inExchange = false
+    /// Parts of pipelined requests waiting for the current exchange to end.
+    private var queued = CircularBuffer<HTTPServerRequestPart>()
+    private var draining = false
+    private var quiescing = false
     private var heldRead = false
     private var responseTimeout: Scheduled<Void>?
     /// Bumped for every request so late callbacks of an earlier request are ignored.
@@ -76,7 +82,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Client → proxy
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if !queued.isEmpty || (inExchange && requestEnded) {
+            // A pipelined request: it waits until the response to the one before is complete. Reading goes on
+            // (no epoll change per request, as a read-gating pipeline handler would cost) up to a bound.
+            queued.append(part)
+            return
+        }
+        handle(part, context: context)
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             receivedHead(head, context: context)
         case .body(let buffer):
@@ -95,7 +112,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if readsHeld { heldRead = true } else { context.read() }
+        if readAllowed { context.read() } else { heldRead = true }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
+        // Shutting down: idle connections close now, busy ones after their response.
+        quiescing = true
+        keepAlive = false
+        if !inExchange && queued.isEmpty { context.close(promise: nil) }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -118,16 +143,36 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
+    /// Reading stops while the upstream cannot take more, or while too many pipelined parts wait.
+    private var readAllowed: Bool { !readsHeld && queued.count < Self.maximumQueuedParts }
+    static let maximumQueuedParts = 64
+
     private func holdReads(_ hold: Bool) {
         readsHeld = hold
-        if !hold, heldRead, let context {
+        resumeReadsIfAllowed()
+    }
+
+    private func resumeReadsIfAllowed() {
+        if heldRead, readAllowed, let context {
             heldRead = false
             context.read()
         }
     }
 
+    /// Serves pipelined requests that arrived while the previous one was answered.
+    private func drainQueued(context: ChannelHandlerContext) {
+        guard !draining else { return }
+        draining = true
+        defer { draining = false }
+        while !queued.isEmpty && !(inExchange && requestEnded) && context.channel.isActive {
+            handle(queued.removeFirst(), context: context)
+        }
+        resumeReadsIfAllowed()
+    }
+
     private func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         generation += 1
+        inExchange = true
         request = head
         requestEnded = false
         responseStarted = false
@@ -137,7 +182,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         server = nil
         bodyForwarded = false
         pending.removeAll()
-        keepAlive = head.isKeepAlive
+        keepAlive = head.isKeepAlive && !quiescing
         isUpgradeRequest = ForwardedRequest.isUpgrade(head)
 
         let table = slot.table
@@ -290,12 +335,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         phase = .idle
         route = nil
         holdReads(false)
+        inExchange = false
         let close = !keepAlive
         let promise: EventLoopPromise<Void>? = close ? context.eventLoop.makePromise() : nil
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
         if let promise {
+            queued.removeAll()
             promise.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            return
         }
+        drainQueued(context: context)
     }
 
     // MARK: Upgrades

@@ -118,7 +118,9 @@ public final class ProxyServer: Sendable {
                         throw ProxyServerError.unknownEventLoop
                     }
                     let sync = channel.pipeline.syncOperations
-                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
+                    // The proxy handler queues pipelined requests itself: a read-gating pipeline handler costs two epoll
+                    // changes per request.
+                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
                     try sync.addHandler(
                         ProxyHandler(settings: settings, slot: store.slot(for: loop), pool: pool.value, logger: logger))
                 }

@@ -112,22 +112,20 @@ class SwapUnderLoadTests(E2ETestCase):
         return v0, v_load
 
     def test_05_swap_under_load_no_failed_requests(self):
-        """64 keep-alive clients, 100 rewrites 30 ms apart (throttle 0s): zero failed requests."""
-        self.run_swaps(REWRITES, REWRITE_INTERVAL)
+        """64 keep-alive clients, 100 rewrites 150 ms apart (throttle 0s), each one a new table live under load
+        (the file watcher settles a burst for 50 ms): zero failed requests."""
+        v0, v_load = self.run_swaps(REWRITES, 0.15)
+        self.assertGreaterEqual(v_load - v0, 95, "only %d of %d rewrites went live" % (v_load - v0, REWRITES))
 
-    def test_05c_spaced_swaps_under_load_each_applied(self):
-        """Same load, 16 rewrites 0.35 s apart so that each one is applied (the file watcher waits for a
-        150 ms quiet period): every swap goes live under load and no request fails."""
-        v0, v_load = self.run_swaps(16, 0.35)
-        self.assertGreaterEqual(v_load - v0, 12, "only %d of 16 rewrites went live" % (v_load - v0))
+    def test_05c_burst_of_rewrites_under_load(self):
+        """Same load, 100 rewrites 30 ms apart: bursts are coalesced, nothing fails."""
+        self.run_swaps(REWRITES, REWRITE_INTERVAL)
 
     def test_05b_continuous_rewrites_are_applied_while_they_continue(self):
         """A file rewritten every 30 ms for 3 s (throttle 0s): the new content must go live while the
         writes continue (within throttle + 1 s of the first write), not only once they stop."""
         o1 = self.start_whoami("o1")
         content_a = route_yaml({"r1": {"rule": "Host(`a.test`)", "service": "s1", "priority": 10}},
-                               {"s1": [o1.url]})
-        content_b = route_yaml({"r1": {"rule": "Host(`a.test`)", "service": "s1", "priority": 20}},
                                {"s1": [o1.url]})
         self.write("swap.yml", content_a)
         proxy = self.start_proxy(throttle="0s", log_level="INFO")
@@ -137,7 +135,9 @@ class SwapUnderLoadTests(E2ETestCase):
         first_change = None
         versions = set()
         for i in range(100):
-            self.write("swap.yml", content_b if i % 2 == 0 else content_a)
+            # every write differs (a file under continuous change), so any read of it is a change
+            self.write("swap.yml", route_yaml({"r1": {"rule": "Host(`a.test`)", "service": "s1", "priority": 100 + i}},
+                                              {"s1": [o1.url]}))
             time.sleep(REWRITE_INTERVAL)
             if i % 5 == 4:
                 v = proxy.version()

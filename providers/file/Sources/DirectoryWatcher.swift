@@ -63,7 +63,7 @@ final class DirectoryWatcher: @unchecked Sendable {
 
     /// Returns after something changed, once no further event arrived for `settle` (so a burst of writes is one
     /// change). Throws when the task is cancelled.
-    func waitForChange(pollEvery: Duration = .milliseconds(100), settle: Duration = .milliseconds(150)) async throws {
+    func waitForChange(pollEvery: Duration = .milliseconds(25), settle: Duration = .milliseconds(50)) async throws {
         while !drain() {
             try await Task.sleep(for: pollEvery)
             if !FileManager.default.fileExists(atPath: root) { return }
@@ -74,7 +74,7 @@ final class DirectoryWatcher: @unchecked Sendable {
         repeat {
             try await Task.sleep(for: settle)
             rounds += 1
-        } while drain() && rounds < 4
+        } while drain() && rounds < 8
         addWatches()
     }
 }
