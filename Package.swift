@@ -5,6 +5,11 @@ let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
 ]
 
+/// The data plane runs per request: release builds skip the dynamic exclusivity checks there (the static ones stay).
+let dataPlaneSettings: [SwiftSetting] = swiftSettings + [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
 let package = Package(
     name: "Switchyard",
     platforms: [.macOS(.v14)],
@@ -55,7 +60,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Atomics", package: "swift-atomics"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: dataPlaneSettings
         ),
         .target(
             name: "SwitchyardMiddleware",
@@ -64,7 +69,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: dataPlaneSettings
         ),
         .target(
             name: "SwitchyardRouting",
@@ -76,7 +81,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: dataPlaneSettings
         ),
         .target(
             name: "SwitchyardProxy",
@@ -91,7 +96,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: dataPlaneSettings
         ),
         .target(
             name: "SwitchyardAPI",

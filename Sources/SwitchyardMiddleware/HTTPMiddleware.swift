@@ -32,7 +32,8 @@ public struct MiddlewareContext: Sendable {
 /// A middleware instance, built once per routing table from its options and shared by the routers that name it.
 ///
 /// Phases run on the event loop and are synchronous; a middleware that needs I/O will get an asynchronous phase
-/// when the first such middleware lands. The default implementations do nothing.
+/// when the first such middleware lands. The default implementations do nothing. Header names and values a
+/// middleware adds must be checked when it is built (the pipelines do not re-validate outbound headers).
 public protocol HTTPMiddleware: Sendable {
     /// Runs before the request goes to the service; may change the head or answer at once.
     func handleRequest(_ head: inout HTTPRequestHead, context: MiddlewareContext) -> MiddlewareAction

@@ -2,33 +2,33 @@ import NIOHTTP1
 import SwitchyardRouting
 import SwitchyardUpstream
 
-/// Builds the request head that goes to the upstream server from the one the client sent.
+/// Builds the request head that goes to the upstream server from the one the client sent, and the response head
+/// that goes back. Runs once per request: one pass over the headers, comparing names without allocating.
 enum ForwardedRequest {
-    /// Headers that describe one connection, never forwarded (RFC 9110 §7.6.1). `Transfer-Encoding` stays: the
-    /// encoder re-frames the body from it.
-    static let hopByHop: [String] = [
+    /// Headers that describe one connection, never forwarded (RFC 9110 §7.6.1), plus `Expect` (the proxy answers
+    /// `100-continue` itself). `Transfer-Encoding` stays on requests: the encoder re-frames the body from it.
+    static let requestDropped: [String] = [
         "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-        "upgrade",
+        "upgrade", "expect",
     ]
 
-    static let forwardedHeaders: [String] = [
+    /// Set by the proxy; what a client sends under these names is replaced (clients are not trusted).
+    static let forwarded: [String] = [
         "x-forwarded-for", "x-forwarded-host", "x-forwarded-port", "x-forwarded-proto", "x-forwarded-server",
         "x-real-ip",
     ]
 
+    /// Dropped from responses: hop-by-hop headers, and `Transfer-Encoding` (the encoder frames the body for the
+    /// client's HTTP version).
+    static let responseDropped: [String] = [
+        "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+        "upgrade", "transfer-encoding",
+    ]
+
     /// Whether the client asks to switch protocols (WebSocket): `Connection: upgrade` with an `Upgrade` header.
     static func isUpgrade(_ head: HTTPRequestHead) -> Bool {
-        head.headers.contains(name: "upgrade")
-            && head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
-    }
-
-    static func removeHopByHop(_ headers: inout HTTPHeaders) {
-        // Headers named in Connection are hop-by-hop too.
-        for name in headers[canonicalForm: "connection"] where !["close", "keep-alive", "upgrade"].contains(name.lowercased()) {
-            let lower = name.lowercased()
-            if lower != "host" { headers.remove(name: String(name)) }
-        }
-        for name in hopByHop { headers.remove(name: name) }
+        guard head.headers.contains(name: "upgrade") else { return false }
+        return head.headers[canonicalForm: "connection"].contains { equalsLowercased($0, "upgrade") }
     }
 
     static func make(
@@ -39,26 +39,32 @@ enum ForwardedRequest {
         scheme: String,
         proxyHostname: String
     ) -> HTTPRequestHead {
-        var headers = head.headers
-        let upgrade = isUpgrade(head)
-        let upgradeProtocol = headers.first(name: "upgrade")
-        removeHopByHop(&headers)
-        headers.remove(name: "expect")
-        if upgrade, let upgradeProtocol {
-            headers.add(name: "connection", value: "Upgrade")
-            headers.add(name: "upgrade", value: upgradeProtocol)
+        let incoming = head.headers
+        let named = ConnectionHeader(incoming)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(incoming.count + 8)
+        var originalHost: String?
+        for (name, value) in incoming {
+            if isOneOf(name, requestDropped) || isOneOf(name, forwarded) || named.lists(name) { continue }
+            if originalHost == nil, equalsLowercased(name, "host") {
+                originalHost = value
+                if !passHostHeader { continue }
+            }
+            headers.add(name: name, value: value)
         }
-        let originalHost = headers.first(name: "host") ?? hostFromTarget(head.uri) ?? ""
-        // Clients are not trusted: their X-Forwarded-* values are replaced, as Traefik does by default.
-        for name in forwardedHeaders { headers.remove(name: name) }
+        if named.upgrade, let upgradeProtocol = incoming.first(name: "upgrade") {
+            headers.add(name: "Connection", value: "Upgrade")
+            headers.add(name: "Upgrade", value: upgradeProtocol)
+        }
+        let forwardedHost = originalHost ?? hostFromTarget(head.uri) ?? ""
         headers.add(name: "X-Forwarded-For", value: clientIP)
-        headers.add(name: "X-Forwarded-Host", value: originalHost)
-        headers.add(name: "X-Forwarded-Port", value: forwardedPort(host: originalHost, scheme: scheme))
+        headers.add(name: "X-Forwarded-Host", value: forwardedHost)
+        headers.add(name: "X-Forwarded-Port", value: forwardedPort(host: forwardedHost, scheme: scheme))
         headers.add(name: "X-Forwarded-Proto", value: scheme)
         headers.add(name: "X-Forwarded-Server", value: proxyHostname)
         headers.add(name: "X-Real-Ip", value: clientIP)
-        if !passHostHeader || !headers.contains(name: "host") {
-            headers.replaceOrAdd(name: "host", value: server.hostHeader)
+        if !passHostHeader || originalHost == nil {
+            headers.add(name: "Host", value: server.hostHeader)
         }
         var target = originForm(head.uri)
         if !server.pathPrefix.isEmpty {
@@ -68,8 +74,30 @@ enum ForwardedRequest {
         return HTTPRequestHead(version: .http1_1, method: head.method, uri: target, headers: headers)
     }
 
+    /// Prepares an upstream response head for the client: hop-by-hop headers removed, the client's HTTP version.
+    static func clientResponse(from head: HTTPResponseHead, version: HTTPVersion, keepAlive: Bool) -> HTTPResponseHead {
+        let incoming = head.headers
+        let named = ConnectionHeader(incoming)
+        let switching = head.status == .switchingProtocols
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(incoming.count + 2)
+        for (name, value) in incoming where !isOneOf(name, responseDropped) && !named.lists(name) {
+            headers.add(name: name, value: value)
+        }
+        if switching {
+            headers.add(name: "Connection", value: "Upgrade")
+            if let upgradeProtocol = incoming.first(name: "upgrade") { headers.add(name: "Upgrade", value: upgradeProtocol) }
+        } else if !keepAlive {
+            headers.add(name: "Connection", value: "close")
+        } else if version == .http1_0 {
+            headers.add(name: "Connection", value: "keep-alive")
+        }
+        return HTTPResponseHead(version: version, status: head.status, headers: headers)
+    }
+
     /// `http://host/p?q` → `/p?q`; other targets unchanged.
     static func originForm(_ uri: String) -> String {
+        if uri.utf8.first == UInt8(ascii: "/") { return uri }
         guard let schemeEnd = uri.firstRange(of: "://") else { return uri.isEmpty ? "/" : uri }
         let rest = uri[schemeEnd.upperBound...]
         guard let start = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "/" }
@@ -78,34 +106,61 @@ enum ForwardedRequest {
     }
 
     static func hostFromTarget(_ uri: String) -> String? {
+        if uri.utf8.first == UInt8(ascii: "/") { return nil }
         guard let schemeEnd = uri.firstRange(of: "://") else { return nil }
         let rest = uri[schemeEnd.upperBound...]
         return String(rest.prefix { $0 != "/" && $0 != "?" })
     }
 
     static func forwardedPort(host: String, scheme: String) -> String {
-        if let colon = host.lastIndex(of: ":"), !host.hasSuffix("]") {
-            let port = host[host.index(after: colon)...]
-            if !port.isEmpty, port.allSatisfy(\.isNumber) { return String(port) }
+        let bytes = host.utf8
+        if let colon = bytes.lastIndex(of: UInt8(ascii: ":")), bytes.last != UInt8(ascii: "]") {
+            let port = bytes[bytes.index(after: colon)...]
+            if !port.isEmpty, port.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+                return String(Substring(host.utf8[bytes.index(after: colon)...]))
+            }
         }
         return scheme == "https" ? "443" : "80"
     }
 
-    /// Prepares an upstream response head for the client: hop-by-hop headers removed, the client's HTTP version.
-    static func clientResponse(from head: HTTPResponseHead, version: HTTPVersion, keepAlive: Bool) -> HTTPResponseHead {
-        var headers = head.headers
-        let switching = head.status == .switchingProtocols
-        let upgradeProtocol = headers.first(name: "upgrade")
-        removeHopByHop(&headers)
-        if switching {
-            headers.add(name: "connection", value: "Upgrade")
-            if let upgradeProtocol { headers.add(name: "upgrade", value: upgradeProtocol) }
-        } else {
-            // The encoder frames the body for the client's HTTP version.
-            headers.remove(name: "transfer-encoding")
-            if !keepAlive { headers.add(name: "connection", value: "close") }
-            else if version == .http1_0 { headers.add(name: "connection", value: "keep-alive") }
+    /// ASCII case-insensitive comparison with a lowercase name, without allocating.
+    @inline(__always)
+    static func equalsLowercased<S: StringProtocol>(_ name: S, _ lowercase: String) -> Bool {
+        let a = name.utf8, b = lowercase.utf8
+        guard a.count == b.count else { return false }
+        return zip(a, b).allSatisfy { x, y in (x >= 0x41 && x <= 0x5A ? x | 0x20 : x) == y }
+    }
+
+    @inline(__always)
+    static func isOneOf(_ name: String, _ lowercaseNames: [String]) -> Bool {
+        let count = name.utf8.count
+        for candidate in lowercaseNames where candidate.utf8.count == count && equalsLowercased(name, candidate) {
+            return true
         }
-        return HTTPResponseHead(version: version, status: head.status, headers: headers)
+        return false
+    }
+
+    /// What a `Connection` header says: whether it asks for an upgrade, and which further headers it names as
+    /// hop-by-hop (`Connection: keep-alive, X-Secret`).
+    struct ConnectionHeader {
+        var upgrade = false
+        private var named: [Substring] = []
+
+        init(_ headers: HTTPHeaders) {
+            for (name, value) in headers where equalsLowercased(name, "connection") {
+                for token in value.split(separator: ",") {
+                    let trimmed = token.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }
+                    let name = Substring(String(trimmed.reversed()))
+                    if equalsLowercased(name, "upgrade") { upgrade = true }
+                    else if !equalsLowercased(name, "close") && !equalsLowercased(name, "keep-alive") && !equalsLowercased(name, "host") {
+                        named.append(name)
+                    }
+                }
+            }
+        }
+
+        func lists(_ name: String) -> Bool {
+            named.contains { $0.utf8.count == name.utf8.count && equalsLowercased(name, $0.lowercased()) }
+        }
     }
 }

@@ -180,6 +180,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switchingProtocols = false
         upstreamHead = nil
         server = nil
+        middlewareContext = nil
         bodyForwarded = false
         pending.removeAll()
         keepAlive = head.isKeepAlive && !quiescing
@@ -195,16 +196,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         self.route = route
         var head = head
-        let middlewareContext = MiddlewareContext(
-            entryPoint: settings.name, router: route.name, clientAddress: clientAddress, clientIP: clientIP,
-            scheme: settings.scheme)
-        self.middlewareContext = middlewareContext
-        for middleware in route.middlewares {
-            if case .respond(let status, let headers, let body) = middleware.handleRequest(&head, context: middlewareContext) {
-                return answer(status, headers: headers, body: body, context: context)
+        if !route.middlewares.isEmpty {
+            let middlewareContext = MiddlewareContext(
+                entryPoint: settings.name, router: route.name, clientAddress: clientAddress, clientIP: clientIP,
+                scheme: settings.scheme)
+            self.middlewareContext = middlewareContext
+            for middleware in route.middlewares {
+                if case .respond(let status, let headers, let body) = middleware.handleRequest(&head, context: middlewareContext) {
+                    return answer(status, headers: headers, body: body, context: context)
+                }
             }
+            request = head
         }
-        request = head
 
         switch route.service {
         case .internal(let service):
@@ -239,8 +242,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func connect(to server: UpstreamServer, first: HTTPClientRequestPart, fresh: Bool) {
         pending.insert(first, at: 0)
         phase = .connecting
-        holdReads(true)
         let generation = self.generation
+        if !fresh, let idle = pool.takeIdle(server) {
+            return connected(.success(idle), generation: generation)
+        }
+        holdReads(true)
         pool.acquire(server, fresh: fresh).assumeIsolated().whenComplete { result in
             self.connected(result, generation: generation)
         }

@@ -120,7 +120,10 @@ public final class ProxyServer: Sendable {
                     let sync = channel.pipeline.syncOperations
                     // The proxy handler queues pipelined requests itself: a read-gating pipeline handler costs two epoll
                     // changes per request.
-                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: true)
+                    // Outbound header validation is off: heads are rebuilt from what the parser accepted, and values a
+                    // middleware sets are checked when it is built.
+                    try sync.configureHTTPServerPipeline(
+                        withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false)
                     try sync.addHandler(
                         ProxyHandler(settings: settings, slot: store.slot(for: loop), pool: pool.value, logger: logger))
                 }

@@ -18,7 +18,7 @@ public struct RoutingRequest {
         var pathAndQuery = target
         var hostFromTarget: Substring?
         // Absolute form: http://host[:port]/path
-        if let schemeEnd = target.firstRange(of: "://") {
+        if target.utf8.first != UInt8(ascii: "/"), let schemeEnd = target.firstRange(of: "://") {
             let afterScheme = target[schemeEnd.upperBound...]
             let authorityEnd = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? afterScheme.endIndex
             hostFromTarget = afterScheme[..<authorityEnd]

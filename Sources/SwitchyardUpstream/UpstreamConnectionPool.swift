@@ -29,19 +29,26 @@ public final class UpstreamConnectionPool {
     /// A connection to `server`: an idle one if there is one, else a new one. `fresh` always opens a new one (for
     /// requests that switch protocols: many servers only upgrade the first request of a connection).
     public func acquire(_ server: UpstreamServer, fresh: Bool = false) -> EventLoopFuture<UpstreamConnection> {
+        if !fresh, let connection = takeIdle(server) {
+            return eventLoop.assumeIsolated().makeSucceededFuture(connection)
+        }
+        return connect(server)
+    }
+
+    /// An idle kept-alive connection to `server`, if there is one: the common case, answered without a future.
+    public func takeIdle(_ server: UpstreamServer) -> UpstreamConnection? {
         eventLoop.preconditionInEventLoop()
-        if fresh { return connect(server) }
+        guard idle[server.poolKey] != nil else { return nil }
         let now = NIODeadline.now()
-        while var list = idle[server.poolKey], let connection = list.popLast() {
-            idle[server.poolKey] = list
+        while let connection = idle[server.poolKey]?.popLast() {
             if connection.isActive, let since = connection.idleSince, now - since < settings.idleTimeout {
                 connection.idleSince = nil
                 connection.wasReused = true
-                return eventLoop.assumeIsolated().makeSucceededFuture(connection)
+                return connection
             }
             connection.close()
         }
-        return connect(server)
+        return nil
     }
 
     /// Takes a connection back after a complete exchange; `reusable` false closes it.
@@ -74,7 +81,8 @@ public final class UpstreamConnectionPool {
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(
+                        leftOverBytesStrategy: .forwardBytes, enableOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(UpstreamHandler())
                 }
             }
