@@ -335,7 +335,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Ends the response to the current request; closes the connection unless it stays alive.
-    private func finishRequest(context: ChannelHandlerContext) {
+    private func finishRequest(context: ChannelHandlerContext, trailers: HTTPHeaders? = nil) {
         responseTimeout?.cancel()
         responseTimeout = nil
         phase = .idle
@@ -344,7 +344,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         inExchange = false
         let close = !keepAlive
         let promise: EventLoopPromise<Void>? = close ? context.eventLoop.makePromise() : nil
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+        context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: promise)
         if let promise {
             queued.removeAll()
             promise.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
@@ -419,7 +419,6 @@ extension ProxyHandler: UpstreamConnectionDelegate {
                 context.flush()
             }
         case .end(let trailers):
-            _ = trailers
             if switchingProtocols { return switchToTunnel(upstream: upstream, context: context) }
             // The connection is reused only after a complete exchange both ways.
             let reusable = requestEnded && upstreamKeepsAlive
@@ -430,7 +429,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
                 responseEndedLocally = true
                 keepAlive = false
             }
-            finishRequest(context: context)
+            finishRequest(context: context, trailers: trailers)
         }
     }
 

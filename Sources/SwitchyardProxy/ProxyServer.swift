@@ -89,8 +89,7 @@ public final class ProxyServer: Sendable {
         } catch {
             logger.warning("grace time over; closing the connections still open")
         }
-        for (id, pool) in pools {
-            _ = id
+        for pool in pools.values {
             try? await pool.eventLoop.submit { pool.value.closeAll() }.get()
         }
     }

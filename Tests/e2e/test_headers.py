@@ -91,3 +91,49 @@ class HeaderTests(E2ETestCase):
         w = Whoami(body.decode())
         self.assertEqual(w.header_all("X-Forwarded-For"), ["127.0.0.1"], w.raw)
         self.assertEqual(w.body_bytes, 5, w.raw)
+
+    def test_08f_chunked_response_trailers_are_forwarded(self):
+        import threading
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind((LOOPBACK, 0))
+        listener.listen(4)
+        listener.settimeout(10)
+        port = listener.getsockname()[1]
+        self.addCleanup(listener.close)
+
+        def serve():
+            try:
+                c, _ = listener.accept()
+            except OSError:
+                return
+            with c:
+                c.settimeout(10)
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = c.recv(4096)
+                    if not chunk:
+                        return
+                    data += chunk
+                c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n"
+                          b"5\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: abc123\r\n\r\n")
+                c.recv(1)  # hold the connection until the proxy closes it or the test ends
+
+        threading.Thread(target=serve, daemon=True).start()
+        self.write("t.yml", route_yaml({"t": {"rule": "Host(`trailers.test`)", "service": "st"}},
+                                       {"st": ["http://%s:%d" % (LOOPBACK, port)]}))
+        self.proxy.wait_routers(["t@file"])
+        s = socket.create_connection((LOOPBACK, self.proxy.web_port), timeout=10)
+        self.addCleanup(s.close)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: trailers.test\r\nTE: trailers\r\n\r\n")
+        data = b""
+        while not data.endswith(b"\r\n\r\n") or b"0\r\n" not in data:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        self.assertIn(b"transfer-encoding: chunked", head.lower())
+        self.assertIn(b"hello", body)
+        self.assertIn(b" world", body)
+        # the last chunk, then the trailer, then the end of the message
+        self.assertTrue(body.endswith(b"\r\n0\r\nX-Checksum: abc123\r\n\r\n"), body)
