@@ -142,3 +142,31 @@ class StaticConfigSourcesTests(E2ETestCase):
         if ipv6_loopback_available():
             r = request(web, "/", host="any.test", addr="::1", timeout=5)
             self.assertEqual(Whoami(r.text).hostname, "o1")
+
+
+class StaticConfigBehaviourTests(E2ETestCase):
+
+    def test_12l_json_log_format(self):
+        import json
+        o1 = self.start_whoami("o1")
+        self.write("r.yml", route_yaml({"r": {"rule": "Host(`a.test`)", "service": "s"}}, {"s": [o1.url]}))
+        proxy = self.start_proxy(throttle="0s", log_level="INFO", extra_args=["--log.format=json"])
+        proxy.wait_status("a.test", 200)
+        lines = [line for line in proxy.log().splitlines() if line.strip()]
+        self.assertTrue(lines)
+        for line in lines:
+            entry = json.loads(line)
+            self.assertIn(entry["level"], ("info", "warn", "error", "debug"))
+            self.assertIn("message", entry)
+            self.assertIn("time", entry)
+        self.assertTrue(any(json.loads(line)["message"] == "routing table live" for line in lines))
+
+    def test_12m_watch_false_reads_once(self):
+        o1 = self.start_whoami("o1")
+        self.write("r.yml", route_yaml({"r": {"rule": "Host(`a.test`)", "service": "s"}}, {"s": [o1.url]}))
+        proxy = self.start_proxy(throttle="0s", extra_args=["--providers.file.watch=false"])
+        proxy.wait_status("a.test", 200)
+        self.write("r2.yml", route_yaml({"r2": {"rule": "Host(`b.test`)", "service": "s2"}}, {"s2": [o1.url]}))
+        time.sleep(1.0)
+        self.assertEqual(proxy.get("/", host="b.test").status, 404)
+        self.assertEqual(proxy.get("/", host="a.test").status, 200)
