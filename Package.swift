@@ -139,6 +139,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "SwitchyardMiddlewareTests",
+            dependencies: ["SwitchyardMiddleware", "SwitchyardConfig", .product(name: "NIOHTTP1", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "SwitchyardFileProviderTests",
             dependencies: ["SwitchyardFileProvider", "SwitchyardProviderKit", "SwitchyardRouting", "SwitchyardConfig"],
             swiftSettings: swiftSettings

@@ -73,6 +73,24 @@ public struct MiddlewareRegistry: Sendable {
 
     public var typeNames: [String] { factories.keys.sorted() }
 
-    /// Every middleware shipped with Switchyard.
-    public static let builtIn = MiddlewareRegistry([])
+    /// Every middleware shipped with Switchyard (`chain` is resolved by the routing compiler, as it names others).
+    public static let builtIn = MiddlewareRegistry(BuiltInMiddlewares.factories)
+}
+
+/// A factory from a function of the options: builds the middleware when its type's options are set.
+public struct MiddlewareType: MiddlewareFactory {
+    public let typeName: String
+    private let build: @Sendable (Middleware) throws -> (any HTTPMiddleware)?
+
+    public init(_ typeName: String, build: @escaping @Sendable (Middleware) throws -> (any HTTPMiddleware)?) {
+        self.typeName = typeName
+        self.build = build
+    }
+
+    public func make(name: String, options: Middleware) throws -> any HTTPMiddleware {
+        guard let middleware = try build(options) else {
+            throw MiddlewareConfigurationError("the options of \(typeName) are missing")
+        }
+        return middleware
+    }
 }

@@ -201,10 +201,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 entryPoint: settings.name, router: route.name, clientAddress: clientAddress, clientIP: clientIP,
                 scheme: settings.scheme)
             self.middlewareContext = middlewareContext
-            for middleware in route.middlewares {
-                if case .respond(let status, let headers, let body) = middleware.handleRequest(&head, context: middlewareContext) {
-                    return answer(status, headers: headers, body: body, context: context)
-                }
+            if case .respond(let status, let headers, let body) = route.middlewares.handleRequest(&head, context: middlewareContext) {
+                return answer(status, headers: headers, body: body, context: context)
             }
             request = head
         }

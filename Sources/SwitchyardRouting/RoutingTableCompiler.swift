@@ -192,6 +192,8 @@ private struct Build {
                     : "the middleware sets more than one type (\(types.joined(separator: ", "))); define one middleware per type"
                 info.status = .disabled
                 info.errors.append(report(.httpMiddleware, name, message))
+            } else if types[0] == "chain" {
+                // Built below, once the middlewares it names are.
             } else if let factory = compiler.middlewares.factory(for: types[0]) {
                 do {
                     builtMiddlewares[name] = try factory.make(name: name, options: middleware)
@@ -206,6 +208,45 @@ private struct Build {
             }
             status.middlewares[name] = info
         }
+        for (name, middleware) in (http.middlewares ?? [:]).sorted(by: { $0.key < $1.key })
+        where middleware.configuredTypes == ["chain"] {
+            var visiting: [String] = []
+            _ = compileChain(name, visiting: &visiting)
+        }
+    }
+
+    /// Builds the chain `name` from the middlewares it names (chains included); a missing or disabled member, or
+    /// a chain that names itself through others, disables it.
+    private mutating func compileChain(_ name: String, visiting: inout [String]) -> (any HTTPMiddleware)? {
+        if let built = builtMiddlewares[name] { return built }
+        guard let members = http.middlewares?[name]?.chain?.middlewares, status.middlewares[name]?.status != .disabled
+        else { return nil }
+        func fail(_ message: String) -> (any HTTPMiddleware)? {
+            let error = report(.httpMiddleware, name, key: "chain.middlewares", message)
+            status.middlewares[name]?.status = .disabled
+            status.middlewares[name]?.errors.append(error)
+            return nil
+        }
+        guard !members.isEmpty else { return fail("the chain names no middleware") }
+        guard !visiting.contains(name) else {
+            return fail("the chain includes itself: \((visiting + [name]).joined(separator: " -> "))")
+        }
+        visiting.append(name)
+        defer { visiting.removeLast() }
+        var chain: [any HTTPMiddleware] = []
+        for member in members {
+            status.middlewares[member]?.usedBy.append(name)
+            if let built = builtMiddlewares[member] ?? compileChain(member, visiting: &visiting) {
+                chain.append(built)
+            } else if let existing = status.middlewares[member] {
+                return fail("middleware \"\(member)\" is disabled: \(existing.errors.first ?? "")")
+            } else {
+                return fail("middleware \"\(member)\" does not exist")
+            }
+        }
+        let built = ChainedMiddleware(chain)
+        builtMiddlewares[name] = built
+        return built
     }
 
     mutating func compileRouters() {

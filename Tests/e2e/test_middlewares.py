@@ -1,0 +1,148 @@
+"""HTTP middlewares through the real binary: what the upstream saw and what the client saw."""
+
+import http.client
+import json
+
+from harness import LOOPBACK, E2ETestCase, Whoami
+
+DYNAMIC = """
+http:
+  routers:
+    add:      {rule: "Host(`add.test`)", service: s, middlewares: [add]}
+    strip:    {rule: "Host(`strip.test`)", service: s, middlewares: [strip]}
+    stripre:  {rule: "Host(`stripre.test`)", service: s, middlewares: [stripre]}
+    replace:  {rule: "Host(`replace.test`)", service: s, middlewares: [replace]}
+    replacere: {rule: "Host(`replacere.test`)", service: s, middlewares: [replacere]}
+    scheme:   {rule: "Host(`scheme.test`)", service: s, middlewares: [secure, to-https]}
+    regex:    {rule: "Host(`regex.test`)", service: s, middlewares: [moved]}
+    headers:  {rule: "Host(`headers.test`)", service: s, middlewares: [custom, secure]}
+    cors:     {rule: "Host(`cors.test`)", service: s, middlewares: [cors]}
+    chained:  {rule: "Host(`chain.test`)", service: s, middlewares: [api-chain]}
+    broken:   {rule: "Host(`broken.test`)", service: s, middlewares: [bad-regex]}
+    pending:  {rule: "Host(`pending.test`)", service: s, middlewares: [limit]}
+  middlewares:
+    add:       {addPrefix: {prefix: /api}}
+    strip:     {stripPrefix: {prefixes: [/api, /v1]}}
+    stripre:   {stripPrefixRegex: {regex: ["/users/[0-9]+"]}}
+    replace:   {replacePath: {path: /fixed}}
+    replacere: {replacePathRegex: {regex: "^/old/(.*)", replacement: "/new/$1"}}
+    to-https:  {redirectScheme: {scheme: https, permanent: true}}
+    moved:     {redirectRegex: {regex: "^http://regex\\\\.test(:[0-9]+)?/blog/(.*)", replacement: "http://blog.test/${2}"}}
+    custom:
+      headers:
+        customRequestHeaders: {X-Script-Name: app, X-Drop: ""}
+        customResponseHeaders: {X-Served-By: switchyard, Content-Type: ""}
+    secure:    {headers: {frameDeny: true, contentTypeNosniff: true, forceSTSHeader: true, stsSeconds: 60}}
+    cors:
+      headers:
+        accessControlAllowMethods: [GET, PUT]
+        accessControlAllowOriginList: ["https://app.test"]
+        accessControlMaxAge: 60
+        addVaryHeader: true
+    api-chain: {chain: {middlewares: [strip, custom]}}
+    bad-regex: {replacePathRegex: {regex: "(", replacement: /x}}
+    limit:     {rateLimit: {average: 10}}
+  services:
+    s:
+      loadBalancer:
+        servers: [{url: "%s"}]
+"""
+
+
+class MiddlewareTests(E2ETestCase):
+
+    def setUp(self):
+        super(MiddlewareTests, self).setUp()
+        self.o1 = self.start_whoami("o1")
+        self.write("m.yml", DYNAMIC % self.o1.url)
+        self.proxy = self.start_proxy(throttle="0s")
+        self.proxy.wait_routers(["add@file", "chained@file"])
+
+    def call(self, host, path="/", method="GET", headers=None):
+        conn = http.client.HTTPConnection(LOOPBACK, self.proxy.web_port, timeout=10)
+        try:
+            all_headers = {"Host": host}
+            all_headers.update(headers or {})
+            conn.request(method, path, headers=all_headers)
+            response = conn.getresponse()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read().decode()
+        finally:
+            conn.close()
+
+    def seen(self, host, path, **kw):
+        status, headers, body = self.call(host, path, **kw)
+        self.assertEqual(status, 200, body)
+        return Whoami(body), headers
+
+    def test_16a_path_rewrites(self):
+        cases = [
+            ("add.test", "/users?x=1", "GET /api/users?x=1 HTTP/1.1", None),
+            ("strip.test", "/api/users", "GET /users HTTP/1.1", ("X-Forwarded-Prefix", "/api")),
+            ("strip.test", "/other", "GET /other HTTP/1.1", None),
+            ("stripre.test", "/users/42/profile", "GET /profile HTTP/1.1", ("X-Forwarded-Prefix", "/users/42")),
+            ("replace.test", "/anything?q=2", "GET /fixed?q=2 HTTP/1.1", ("X-Replaced-Path", "/anything")),
+            ("replacere.test", "/old/a/b", "GET /new/a/b HTTP/1.1", ("X-Replaced-Path", "/old/a/b")),
+        ]
+        for host, path, line, header in cases:
+            seen, _ = self.seen(host, path)
+            self.assertEqual(seen.request_line, line, (host, path))
+            if header:
+                self.assertEqual(seen.header(header[0]), header[1], (host, path))
+
+    def test_16b_redirects(self):
+        status, headers, _ = self.call("scheme.test:8000", "/x?y=1")
+        self.assertEqual(status, 301)
+        self.assertEqual(headers["location"], "https://scheme.test/x?y=1")
+        self.assertEqual(headers.get("x-frame-options"), "DENY", "the headers middleware before it decorates the answer")
+        status, headers, _ = self.call("scheme.test", "/form", method="POST")
+        self.assertEqual(status, 308)
+        status, headers, _ = self.call("regex.test", "/blog/post-1")
+        self.assertEqual(status, 302)
+        self.assertEqual(headers["location"], "http://blog.test/post-1")
+        status, _, body = self.call("regex.test", "/not-blog")
+        self.assertEqual(status, 200)
+        self.assertEqual(Whoami(body).request_line, "GET /not-blog HTTP/1.1")
+
+    def test_16c_headers(self):
+        seen, headers = self.seen("headers.test", "/", headers={"X-Drop": "secret"})
+        self.assertEqual(seen.header("X-Script-Name"), "app")
+        self.assertIsNone(seen.header("X-Drop"))
+        self.assertEqual(headers.get("x-served-by"), "switchyard")
+        self.assertNotIn("content-type", headers)
+        self.assertEqual(headers.get("x-frame-options"), "DENY")
+        self.assertEqual(headers.get("x-content-type-options"), "nosniff")
+        self.assertEqual(headers.get("strict-transport-security"), "max-age=60")
+
+    def test_16d_cors_preflight_answered_by_the_proxy(self):
+        status, headers, body = self.call(
+            "cors.test", "/api", method="OPTIONS",
+            headers={"Origin": "https://app.test", "Access-Control-Request-Method": "PUT"})
+        self.assertEqual(status, 200)
+        self.assertEqual(body, "", "a preflight is not forwarded")
+        self.assertEqual(headers.get("access-control-allow-origin"), "https://app.test")
+        self.assertEqual(headers.get("access-control-allow-methods"), "GET,PUT")
+        self.assertEqual(headers.get("access-control-max-age"), "60")
+        seen, headers = self.seen("cors.test", "/api", headers={"Origin": "https://app.test"})
+        self.assertEqual(headers.get("access-control-allow-origin"), "https://app.test")
+        self.assertEqual(headers.get("vary"), "Origin")
+        _, headers = self.seen("cors.test", "/api", headers={"Origin": "https://evil.test"})
+        self.assertNotIn("access-control-allow-origin", headers)
+
+    def test_16e_chain(self):
+        seen, headers = self.seen("chain.test", "/v1/items")
+        self.assertEqual(seen.request_line, "GET /items HTTP/1.1")
+        self.assertEqual(seen.header("X-Script-Name"), "app")
+        self.assertEqual(headers.get("x-served-by"), "switchyard")
+
+    def test_16f_broken_and_unimplemented_middlewares_disable_their_routers(self):
+        raw = self.proxy.rawdata()
+        bad = raw["middlewares"]["bad-regex@file"]
+        self.assertEqual(bad["status"], "disabled")
+        self.assertIn("invalid regular expression", " ".join(bad["error"]))
+        self.assertIn("m.yml:", " ".join(bad["error"]))
+        self.assertEqual(raw["routers"]["broken@file"]["status"], "disabled")
+        self.assertIn("'rateLimit' is not supported yet", " ".join(raw["middlewares"]["limit@file"]["error"]))
+        self.assertEqual(raw["routers"]["pending@file"]["status"], "disabled")
+        self.assertEqual(self.call("broken.test")[0], 404)
+        self.assertEqual(raw["middlewares"]["strip@file"]["type"], "stripPrefix")
+        self.assertEqual(sorted(raw["middlewares"]["strip@file"]["usedBy"]), ["api-chain@file", "strip@file"])
