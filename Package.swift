@@ -68,6 +68,7 @@ let package = Package(
                 "SwitchyardConfig",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: dataPlaneSettings
         ),

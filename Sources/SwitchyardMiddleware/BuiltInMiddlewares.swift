@@ -12,6 +12,9 @@ enum BuiltInMiddlewares {
         MiddlewareType("redirectScheme") { try $0.redirectScheme.map(RedirectScheme.init) },
         MiddlewareType("redirectRegex") { try $0.redirectRegex.map(RedirectRegex.init) },
         MiddlewareType("headers") { try $0.headers.map(Headers.init) },
+        MiddlewareType("ipAllowList") { options in try options.ipAllowList.map { try IPAllowList($0, type: "ipAllowList") } },
+        MiddlewareType("ipWhiteList") { options in try options.ipWhiteList.map { try IPAllowList($0, type: "ipWhiteList") } },
+        MiddlewareType("rateLimit") { try $0.rateLimit.map(RateLimit.init) },
     ]
 }
 

@@ -1,4 +1,11 @@
 import SwitchyardConfig
+import SwitchyardMiddleware
+
+/// A middleware instance and the definition it was built from.
+struct MiddlewareInstance: Sendable {
+    var definition: Middleware
+    var middleware: any HTTPMiddleware
+}
 
 /// The routing table in force for one version of the configuration. Immutable: a new configuration makes a new
 /// table, and a request keeps the table it was routed with until it ends.
@@ -9,8 +16,14 @@ public final class RoutingTable: Sendable {
     public let entryPoints: [String: EntryPointRoutes]
     public let status: RuntimeStatus
     public let configuration: MergedConfiguration
+    /// The middleware instances built for this table, with their definitions, for the next table to keep.
+    let middlewareInstances: [String: MiddlewareInstance]
 
-    init(version: UInt64, entryPoints: [String: EntryPointRoutes], status: RuntimeStatus, configuration: MergedConfiguration) {
+    init(
+        version: UInt64, entryPoints: [String: EntryPointRoutes], status: RuntimeStatus,
+        configuration: MergedConfiguration, middlewareInstances: [String: MiddlewareInstance] = [:]
+    ) {
+        self.middlewareInstances = middlewareInstances
         self.version = version
         self.entryPoints = entryPoints
         self.status = status

@@ -46,8 +46,10 @@ public struct RoutingTableCompiler: Sendable {
         self.middlewares = middlewares
     }
 
-    public func compile(_ merged: MergedConfiguration, version: UInt64) -> RoutingTable {
-        var build = Build(compiler: self, merged: merged)
+    /// Compiles `merged`. Middlewares whose definition is the same as in `previous` keep their instance, and with it
+    /// their state (rate-limit buckets and the like).
+    public func compile(_ merged: MergedConfiguration, version: UInt64, previous: RoutingTable? = nil) -> RoutingTable {
+        var build = Build(compiler: self, merged: merged, previous: previous?.middlewareInstances ?? [:])
         build.compileServices()
         build.compileMiddlewares()
         build.compileRouters()
@@ -57,7 +59,14 @@ public struct RoutingTableCompiler: Sendable {
             routes[entryPoint] = EntryPointRoutes(name: entryPoint, routes: build.routesByEntryPoint[entryPoint] ?? [])
         }
         build.status.issues = merged.issues + build.issues
-        return RoutingTable(version: version, entryPoints: routes, status: build.status, configuration: merged)
+        var instances: [String: MiddlewareInstance] = [:]
+        for (name, middleware) in build.builtMiddlewares {
+            guard let definition = build.http.middlewares?[name], definition.chain == nil else { continue }
+            instances[name] = MiddlewareInstance(definition: definition, middleware: middleware)
+        }
+        return RoutingTable(
+            version: version, entryPoints: routes, status: build.status, configuration: merged,
+            middlewareInstances: instances)
     }
 }
 
@@ -73,9 +82,12 @@ private struct Build {
     var routesByEntryPoint: [String: [Route]] = [:]
     var routeOrder = 0
 
-    init(compiler: RoutingTableCompiler, merged: MergedConfiguration) {
+    let previous: [String: MiddlewareInstance]
+
+    init(compiler: RoutingTableCompiler, merged: MergedConfiguration, previous: [String: MiddlewareInstance]) {
         self.compiler = compiler
         self.merged = merged
+        self.previous = previous
         self.http = merged.configuration.http ?? HTTPConfiguration()
     }
 
@@ -194,6 +206,8 @@ private struct Build {
                 info.errors.append(report(.httpMiddleware, name, message))
             } else if types[0] == "chain" {
                 // Built below, once the middlewares it names are.
+            } else if let kept = previous[name], kept.definition == middleware {
+                builtMiddlewares[name] = kept.middleware
             } else if let factory = compiler.middlewares.factory(for: types[0]) {
                 do {
                     builtMiddlewares[name] = try factory.make(name: name, options: middleware)

@@ -183,6 +183,16 @@ import Testing
         ("headers: {customResponseHeaders: {'Bad Name': x}}", "is not a valid header name"),
         ("headers: {sslRedirect: true}", "removed in Traefik v3"),
         ("headers: {accessControlAllowOriginListRegex: ['(']}", "invalid regular expression"),
+        ("ipAllowList: {}", "ipAllowList.sourceRange: no range given"),
+        ("ipAllowList: {sourceRange: [10.0.0.0/33]}", "'10.0.0.0/33' is not an IP or CIDR"),
+        ("ipAllowList: {sourceRange: [10.0.0.0/8], ipStrategy: {depth: -1}}", "depth: must not be negative"),
+        ("ipAllowList: {sourceRange: [10.0.0.0/8], ipStrategy: {excludedIPs: [x]}}", "'x' is not an IP or CIDR"),
+        ("ipAllowList: {sourceRange: [10.0.0.0/8], rejectStatusCode: 42}", "42 is not an HTTP status"),
+        ("rateLimit: {average: -1}", "rateLimit.average: must not be negative"),
+        ("rateLimit: {average: 1, period: 0s}", "rateLimit.period: must be longer than 0s"),
+        ("rateLimit: {average: 1, burst: 0}", "rateLimit.burst: must be at least 1"),
+        ("rateLimit: {average: 1, redis: {endpoints: ['127.0.0.1:6379']}}", "Redis are not supported yet"),
+        ("rateLimit: {average: 1, sourceCriterion: {requestHost: true, requestHeaderName: X-Key}}", "set one of"),
     ])
     func badOptionsAreErrors(_ yaml: String, _ fragment: String) throws {
         let message = try #require(Run.failure(yaml))

@@ -41,7 +41,7 @@ http:
         addVaryHeader: true
     api-chain: {chain: {middlewares: [strip, custom]}}
     bad-regex: {replacePathRegex: {regex: "(", replacement: /x}}
-    limit:     {rateLimit: {average: 10}}
+    limit:     {retry: {attempts: 3}}
   services:
     s:
       loadBalancer:
@@ -49,14 +49,8 @@ http:
 """
 
 
-class MiddlewareTests(E2ETestCase):
-
-    def setUp(self):
-        super(MiddlewareTests, self).setUp()
-        self.o1 = self.start_whoami("o1")
-        self.write("m.yml", DYNAMIC % self.o1.url)
-        self.proxy = self.start_proxy(throttle="0s")
-        self.proxy.wait_routers(["add@file", "chained@file"])
+class MiddlewareCase(E2ETestCase):
+    """A proxy with one whoami origin; `call` sends one request on a new connection."""
 
     def call(self, host, path="/", method="GET", headers=None):
         conn = http.client.HTTPConnection(LOOPBACK, self.proxy.web_port, timeout=10)
@@ -73,6 +67,17 @@ class MiddlewareTests(E2ETestCase):
         status, headers, body = self.call(host, path, **kw)
         self.assertEqual(status, 200, body)
         return Whoami(body), headers
+
+
+
+class MiddlewareTests(MiddlewareCase):
+
+    def setUp(self):
+        super(MiddlewareTests, self).setUp()
+        self.o1 = self.start_whoami("o1")
+        self.write("m.yml", DYNAMIC % self.o1.url)
+        self.proxy = self.start_proxy(throttle="0s")
+        self.proxy.wait_routers(["add@file", "chained@file"])
 
     def test_16a_path_rewrites(self):
         cases = [
@@ -141,8 +146,69 @@ class MiddlewareTests(E2ETestCase):
         self.assertIn("invalid regular expression", " ".join(bad["error"]))
         self.assertIn("m.yml:", " ".join(bad["error"]))
         self.assertEqual(raw["routers"]["broken@file"]["status"], "disabled")
-        self.assertIn("'rateLimit' is not supported yet", " ".join(raw["middlewares"]["limit@file"]["error"]))
+        self.assertIn("'retry' is not supported yet", " ".join(raw["middlewares"]["limit@file"]["error"]))
         self.assertEqual(raw["routers"]["pending@file"]["status"], "disabled")
         self.assertEqual(self.call("broken.test")[0], 404)
         self.assertEqual(raw["middlewares"]["strip@file"]["type"], "stripPrefix")
         self.assertEqual(sorted(raw["middlewares"]["strip@file"]["usedBy"]), ["api-chain@file", "strip@file"])
+
+
+TRAFFIC = """
+http:
+  routers:
+    allowed:  {rule: "Host(`allowed.test`)", service: s, middlewares: [local-only]}
+    denied:   {rule: "Host(`denied.test`)", service: s, middlewares: [private-only]}
+    behind:   {rule: "Host(`behind.test`)", service: s, middlewares: [by-forwarded-for]}
+    limited:  {rule: "Host(`limited.test`)", service: s, middlewares: [limit]}
+    %s
+  middlewares:
+    local-only:       {ipAllowList: {sourceRange: [127.0.0.1/32, "::1"]}}
+    private-only:     {ipAllowList: {sourceRange: [10.0.0.0/8]}}
+    by-forwarded-for: {ipAllowList: {sourceRange: [10.0.0.0/8], ipStrategy: {depth: 1}}}
+    limit:            {rateLimit: {average: 1, period: 1m, burst: 5}}
+  services:
+    s:
+      loadBalancer:
+        servers: [{url: "%s"}]
+"""
+
+
+class TrafficMiddlewareTests(MiddlewareCase):
+
+    def setUp(self):
+        super(TrafficMiddlewareTests, self).setUp()
+        self.o1 = self.start_whoami("o1")
+        self.write("m.yml", TRAFFIC % ("", self.o1.url))
+        self.proxy = self.start_proxy(throttle="0s")
+        self.proxy.wait_routers(["allowed@file", "limited@file"])
+
+    def test_17a_ip_allow_list(self):
+        self.assertEqual(self.call("allowed.test")[0], 200)
+        status, _, body = self.call("denied.test")
+        self.assertEqual(status, 403)
+        self.assertEqual(body.strip(), "Forbidden")
+        # the client-sent X-Forwarded-For counts only with an ipStrategy
+        self.assertEqual(self.call("denied.test", headers={"X-Forwarded-For": "10.0.0.1"})[0], 403)
+        self.assertEqual(self.call("behind.test", headers={"X-Forwarded-For": "8.8.8.8, 10.1.2.3"})[0], 200)
+        self.assertEqual(self.call("behind.test", headers={"X-Forwarded-For": "10.1.2.3, 8.8.8.8"})[0], 403)
+
+    def test_17b_rate_limit_and_its_buckets_survive_a_table_swap(self):
+        statuses = [self.call("limited.test")[0] for _ in range(5)]
+        self.assertEqual(statuses, [200] * 5, "the burst of 5 passes")
+        status, headers, _ = self.call("limited.test")
+        self.assertEqual(status, 429)
+        self.assertTrue(50 <= int(headers["retry-after"]) <= 60, headers)
+        self.assertIn("x-retry-in", headers)
+        # a change elsewhere in the file makes a new table; the unchanged limiter keeps its empty bucket
+        before = self.proxy.version()
+        extra = 'other: {rule: "Host(`other.test`)", service: s}'
+        self.write("m.yml", TRAFFIC % (extra, self.o1.url))
+        self.proxy.wait_rawdata(lambda d: d["version"] > before and "other@file" in d["routers"],
+                                message="the new table")
+        self.assertEqual(self.call("other.test")[0], 200)
+        self.assertEqual(self.call("limited.test")[0], 429, "the bucket was reset by the swap")
+        # changing the limiter's own definition starts it afresh
+        self.write("m.yml", (TRAFFIC % (extra, self.o1.url)).replace("burst: 5", "burst: 6"))
+        self.proxy.wait_rawdata(lambda d: d["middlewares"]["limit@file"]["rateLimit"]["burst"] == 6,
+                                message="the new limiter")
+        self.assertEqual(self.call("limited.test")[0], 200)

@@ -83,7 +83,7 @@ enum ProxyCommand {
             var version: UInt64 = 1
             for await update in watcher.updates {
                 version += 1
-                let table = compiler.compile(update.merged, version: version)
+                let table = compiler.compile(update.merged, version: version, previous: store.current)
                 store.publish(table)
                 let routers = table.status.routers.values
                 logger.info(

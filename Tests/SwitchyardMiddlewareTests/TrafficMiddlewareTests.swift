@@ -1,0 +1,107 @@
+import NIOHTTP1
+import SwitchyardConfig
+import Testing
+
+@testable import SwitchyardMiddleware
+
+@Suite struct IPAllowListTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var yaml: String
+        var client: [UInt8]
+        var forwardedFor: String?
+        var allowed: Bool
+        var testDescription: String { "\(yaml) \(client) \(forwardedFor ?? "")" }
+    }
+
+    @Test(arguments: [
+        Case(yaml: "ipAllowList: {sourceRange: [127.0.0.1/32]}", client: [127, 0, 0, 1], allowed: true),
+        Case(yaml: "ipAllowList: {sourceRange: [10.0.0.0/8, 192.168.1.7]}", client: [127, 0, 0, 1], allowed: false),
+        Case(yaml: "ipAllowList: {sourceRange: [10.0.0.0/8]}", client: [10, 9, 8, 7], allowed: true),
+        Case(yaml: "ipAllowList: {sourceRange: ['::1']}", client: Array(repeating: 0, count: 15) + [1], allowed: true),
+        // The client's X-Forwarded-For is ignored without an ipStrategy.
+        Case(yaml: "ipAllowList: {sourceRange: [10.0.0.0/8]}", client: [127, 0, 0, 1], forwardedFor: "10.0.0.1", allowed: false),
+        Case(yaml: "ipAllowList: {sourceRange: [10.0.0.0/8], ipStrategy: {depth: 1}}", client: [127, 0, 0, 1],
+             forwardedFor: "1.1.1.1, 10.0.0.1", allowed: true),
+        Case(yaml: "ipAllowList: {sourceRange: [10.0.0.0/8], ipStrategy: {depth: 2}}", client: [127, 0, 0, 1],
+             forwardedFor: "1.1.1.1, 10.0.0.1", allowed: false),
+        Case(yaml: "ipAllowList: {sourceRange: [10.0.0.0/8], ipStrategy: {depth: 3}}", client: [127, 0, 0, 1],
+             forwardedFor: "1.1.1.1, 10.0.0.1", allowed: false),
+        Case(yaml: "ipAllowList: {sourceRange: [1.1.1.1], ipStrategy: {excludedIPs: [10.0.0.0/8]}}", client: [127, 0, 0, 1],
+             forwardedFor: "1.1.1.1, 10.0.0.1, 10.0.0.2", allowed: true),
+        Case(yaml: "ipWhiteList: {sourceRange: [127.0.0.1]}", client: [127, 0, 0, 1], allowed: true),
+    ])
+    func allowsOnlyTheRanges(_ test: Case) throws {
+        let middleware = try Run.middleware(test.yaml)
+        var context = Run.context
+        context.clientAddress = test.client
+        var headers = HTTPHeaders([("Host", "a.test")])
+        if let forwardedFor = test.forwardedFor { headers.add(name: "X-Forwarded-For", value: forwardedFor) }
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: headers)
+        switch middleware.handleRequest(&head, context: context) {
+        case .proceed: #expect(test.allowed)
+        case .respond(let status, _, _):
+            #expect(!test.allowed)
+            #expect(status == .forbidden)
+        }
+    }
+
+    @Test func rejectStatusCodeIsConfigurable() throws {
+        var context = Run.context
+        context.clientAddress = [8, 8, 8, 8]
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: HTTPHeaders([("Host", "a")]))
+        let middleware = try Run.middleware("ipAllowList: {sourceRange: [10.0.0.0/8], rejectStatusCode: 404}")
+        guard case .respond(let status, _, _) = middleware.handleRequest(&head, context: context) else {
+            Issue.record("expected a refusal"); return
+        }
+        #expect(status == .notFound)
+    }
+}
+
+@Suite struct RateLimitTests {
+    static func limiter(_ yaml: String) throws -> RateLimit {
+        try #require(try Run.middleware(yaml) as? RateLimit)
+    }
+
+    @Test func burstThenRefillAtTheAverageRate() throws {
+        let limiter = try Self.limiter("rateLimit: {average: 10, period: 1s, burst: 3}")
+        let key = RateLimit.Key.text("a")
+        let start: UInt64 = 1_000_000_000
+        for _ in 0..<3 { #expect(limiter.take(key, now: start) == nil) }
+        let wait = try #require(limiter.take(key, now: start))
+        #expect(wait == 100_000_000, "one token every 100 ms")
+        #expect(limiter.take(key, now: start + 50_000_000) == 50_000_000)
+        #expect(limiter.take(key, now: start + 100_000_000) == nil)
+        // Other sources have their own bucket.
+        #expect(limiter.take(.text("b"), now: start) == nil)
+        // After a long pause the bucket holds at most the burst.
+        let later = start + 10_000_000_000
+        for _ in 0..<3 { #expect(limiter.take(key, now: later) == nil) }
+        #expect(limiter.take(key, now: later) != nil)
+    }
+
+    @Test func answers429WithRetryAfter() throws {
+        let middleware = try Run.middleware("rateLimit: {average: 1, period: 10s, burst: 1}")
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: HTTPHeaders([("Host", "a")]))
+        guard case .proceed = middleware.handleRequest(&head, context: Run.context) else { Issue.record("first passes"); return }
+        guard case .respond(let status, let headers, _) = middleware.handleRequest(&head, context: Run.context) else {
+            Issue.record("second is limited"); return
+        }
+        #expect(status == .tooManyRequests)
+        #expect(headers["Retry-After"].first.flatMap(Int.init).map { (9...10).contains($0) } == true)
+        #expect(headers["X-Retry-In"].first?.hasSuffix("s") == true)
+    }
+
+    @Test func zeroAverageMeansNoLimit() throws {
+        let middleware = try Run.middleware("rateLimit: {average: 0}")
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: HTTPHeaders([("Host", "a")]))
+        for _ in 0..<100 {
+            guard case .proceed = middleware.handleRequest(&head, context: Run.context) else { Issue.record("limited"); return }
+        }
+    }
+
+    @Test func goDurations() {
+        #expect(RateLimit.goDuration(1_500_000_000) == "1.5s")
+        #expect(RateLimit.goDuration(200_000_000) == "200ms")
+        #expect(RateLimit.goDuration(2_000_000_000) == "2s")
+    }
+}
