@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
@@ -63,8 +64,15 @@ let package = Package(
             swiftSettings: dataPlaneSettings
         ),
         .target(
+            name: "CCrypt",
+            linkerSettings: [.linkedLibrary("crypt")]
+        ),
+        .target(
             name: "SwitchyardMiddleware",
             dependencies: [
+                "CCrypt",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 "SwitchyardConfig",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -141,7 +149,10 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchyardMiddlewareTests",
-            dependencies: ["SwitchyardMiddleware", "SwitchyardConfig", .product(name: "NIOHTTP1", package: "swift-nio")],
+            dependencies: [
+                "SwitchyardMiddleware", "SwitchyardConfig", .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

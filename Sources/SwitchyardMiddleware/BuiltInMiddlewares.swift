@@ -1,3 +1,4 @@
+import NIOCore
 import NIOHTTP1
 import SwitchyardConfig
 
@@ -15,6 +16,7 @@ enum BuiltInMiddlewares {
         MiddlewareType("ipAllowList") { options in try options.ipAllowList.map { try IPAllowList($0, type: "ipAllowList") } },
         MiddlewareType("ipWhiteList") { options in try options.ipWhiteList.map { try IPAllowList($0, type: "ipWhiteList") } },
         MiddlewareType("rateLimit") { try $0.rateLimit.map(RateLimit.init) },
+        MiddlewareType("basicAuth") { try $0.basicAuth.map(BasicAuth.init) },
     ]
 }
 
@@ -38,16 +40,49 @@ public struct ChainedMiddleware: HTTPMiddleware {
 extension Array where Element == any HTTPMiddleware {
     /// Runs the request phase of each middleware in order. When one answers, the ones before it see that answer's
     /// head, as they would see a server's: a `headers` middleware before a redirect adds its headers to the redirect.
+    /// When one decides `later`, the rest run once its decision is in.
     public func handleRequest(_ head: inout HTTPRequestHead, context: MiddlewareContext) -> MiddlewareAction {
-        for (index, middleware) in enumerated() {
-            guard case .respond(let status, let headers, let body) = middleware.handleRequest(&head, context: context)
-            else { continue }
-            var response = HTTPResponseHead(version: head.version, status: status, headers: headers)
-            for earlier in self[..<index].reversed() {
-                earlier.handleResponse(&response, request: head, context: context)
+        handleRequest(&head, context: context, from: 0)
+    }
+
+    private func handleRequest(_ head: inout HTTPRequestHead, context: MiddlewareContext, from start: Int)
+        -> MiddlewareAction
+    {
+        for index in start..<count {
+            switch self[index].handleRequest(&head, context: context) {
+            case .proceed:
+                continue
+            case .respond(let status, let headers, let body):
+                return answer(status, headers: headers, body: body, from: index, request: head, context: context)
+            case .later(let decision):
+                return .later(
+                    decision.flatMap { decision in
+                        var head = decision.head
+                        let next: MiddlewareAction
+                        switch decision.action {
+                        case .proceed:
+                            next = self.handleRequest(&head, context: context, from: index + 1)
+                        case .respond(let status, let headers, let body):
+                            next = self.answer(status, headers: headers, body: body, from: index, request: head, context: context)
+                        case .later(let further):
+                            return further
+                        }
+                        if case .later(let further) = next { return further }
+                        return context.eventLoop.makeSucceededFuture(MiddlewareAction.Decision(next, head: head))
+                    })
             }
-            return .respond(response.status, headers: response.headers, body: body)
         }
         return .proceed
+    }
+
+    private func answer(
+        _ status: HTTPResponseStatus, headers: HTTPHeaders, body: String, from index: Int, request: HTTPRequestHead,
+        context: MiddlewareContext
+    ) -> MiddlewareAction {
+        var response = HTTPResponseHead(version: request.version, status: status, headers: headers)
+        for earlier in self[..<index].reversed() {
+            earlier.handleResponse(&response, request: request, context: context)
+        }
+        return .respond(response.status, headers: response.headers, body: body)
     }
 }

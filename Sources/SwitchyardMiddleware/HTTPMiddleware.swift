@@ -8,6 +8,19 @@ public enum MiddlewareAction: Sendable {
     case proceed
     /// Answer the client now; the service is not called.
     case respond(HTTPResponseStatus, headers: HTTPHeaders, body: String)
+    /// The decision needs work that must not run on the event loop (a password hash, a call to an auth server).
+    /// The future completes on the request's event loop with the decision and the request head to go on with.
+    case later(EventLoopFuture<Decision>)
+
+    public struct Decision: Sendable {
+        public var action: MiddlewareAction
+        public var head: HTTPRequestHead
+
+        public init(_ action: MiddlewareAction, head: HTTPRequestHead) {
+            self.action = action
+            self.head = head
+        }
+    }
 }
 
 /// What a middleware can read about the request besides its head; set up by the proxy once per request.
@@ -19,20 +32,26 @@ public struct MiddlewareContext: Sendable {
     public var clientIP: String
     /// `http` or `https`, as the client reached the entry point.
     public var scheme: String
+    /// The loop the request runs on; a `later` decision completes here.
+    public var eventLoop: any EventLoop
 
-    public init(entryPoint: String, router: String, clientAddress: [UInt8], clientIP: String, scheme: String) {
+    public init(
+        entryPoint: String, router: String, clientAddress: [UInt8], clientIP: String, scheme: String,
+        eventLoop: any EventLoop
+    ) {
         self.entryPoint = entryPoint
         self.router = router
         self.clientAddress = clientAddress
         self.clientIP = clientIP
         self.scheme = scheme
+        self.eventLoop = eventLoop
     }
 }
 
 /// A middleware instance, built once per routing table from its options and shared by the routers that name it.
 ///
-/// Phases run on the event loop and are synchronous; a middleware that needs I/O will get an asynchronous phase
-/// when the first such middleware lands. The default implementations do nothing. Header names and values a
+/// Phases run on the event loop and are synchronous; a middleware whose decision needs blocking work or I/O returns
+/// `.later` with a future instead of blocking the loop. The default implementations do nothing. Header names and values a
 /// middleware adds must be checked when it is built (the pipelines do not re-validate outbound headers).
 public protocol HTTPMiddleware: Sendable {
     /// Runs before the request goes to the service; may change the head or answer at once.

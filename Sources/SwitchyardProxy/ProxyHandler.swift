@@ -15,6 +15,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Where the current request is.
     private enum Phase {
         case idle
+        /// A middleware decides off the event loop; body parts wait in `pending`.
+        case deciding
         /// Waiting for an upstream connection; body parts wait in `pending`.
         case connecting
         /// Request and response flowing.
@@ -199,14 +201,50 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if !route.middlewares.isEmpty {
             let middlewareContext = MiddlewareContext(
                 entryPoint: settings.name, router: route.name, clientAddress: clientAddress, clientIP: clientIP,
-                scheme: settings.scheme)
+                scheme: settings.scheme, eventLoop: context.eventLoop)
             self.middlewareContext = middlewareContext
-            if case .respond(let status, let headers, let body) = route.middlewares.handleRequest(&head, context: middlewareContext) {
+            switch route.middlewares.handleRequest(&head, context: middlewareContext) {
+            case .proceed:
+                request = head
+            case .respond(let status, let headers, let body):
                 return answer(status, headers: headers, body: body, context: context)
+            case .later(let decision):
+                return awaitDecision(decision, route: route, context: context)
             }
-            request = head
         }
+        dispatch(head, route: route, context: context)
+    }
 
+    /// A middleware decides off the event loop: the body waits (reads held) until it has.
+    private func awaitDecision(
+        _ decision: EventLoopFuture<MiddlewareAction.Decision>, route: Route, context: ChannelHandlerContext
+    ) {
+        phase = .deciding
+        holdReads(true)
+        let generation = self.generation
+        decision.assumeIsolated().whenComplete { result in
+            guard generation == self.generation, case .deciding = self.phase, let context = self.context else { return }
+            self.holdReads(false)
+            switch result {
+            case .success(let decision):
+                switch decision.action {
+                case .proceed:
+                    self.request = decision.head
+                    self.dispatch(decision.head, route: route, context: context)
+                case .respond(let status, let headers, let body):
+                    self.answer(status, headers: headers, body: body, context: context)
+                case .later:
+                    self.answer(.internalServerError, body: "Internal Server Error\n", context: context)
+                }
+            case .failure(let error):
+                self.logger.error("middleware failed", metadata: ["router": "\(route.name)", "error": "\(error)"])
+                self.answer(.internalServerError, body: "Internal Server Error\n", context: context)
+            }
+        }
+    }
+
+    /// Sends the request to the route's service.
+    private func dispatch(_ head: HTTPRequestHead, route: Route, context: ChannelHandlerContext) {
         switch route.service {
         case .internal(let service):
             phase = .answeredLocally
@@ -288,7 +326,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func forwardRequestPart(_ part: HTTPClientRequestPart) {
         switch phase {
-        case .connecting:
+        case .connecting, .deciding:
             pending.append(part)
         case .proxying(let upstream):
             if case .end = part { upstream.writeAndFlush(part) } else { upstream.write(part) }

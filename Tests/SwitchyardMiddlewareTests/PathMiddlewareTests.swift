@@ -1,4 +1,5 @@
 import NIOHTTP1
+import NIOPosix
 import SwitchyardConfig
 import Testing
 
@@ -7,7 +8,8 @@ import Testing
 /// Builds middlewares from YAML options, as the file provider does, and runs them on a request head.
 enum Run {
     static let context = MiddlewareContext(
-        entryPoint: "web", router: "r@file", clientAddress: [127, 0, 0, 1], clientIP: "127.0.0.1", scheme: "http")
+        entryPoint: "web", router: "r@file", clientAddress: [127, 0, 0, 1], clientIP: "127.0.0.1", scheme: "http",
+        eventLoop: MultiThreadedEventLoopGroup.singleton.any())
 
     static func middleware(_ yaml: String) throws -> any HTTPMiddleware {
         let node = try ConfigDocument.parse(yaml, source: "m.yml", format: .yaml)

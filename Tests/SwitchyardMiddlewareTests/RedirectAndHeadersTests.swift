@@ -38,6 +38,8 @@ import Testing
         case .respond(let status, let headers, _):
             #expect(status == test.status)
             #expect(headers["Location"] == [test.location ?? ""])
+        case .later:
+            Issue.record("redirects decide at once")
         }
     }
 }
@@ -193,6 +195,10 @@ import Testing
         ("rateLimit: {average: 1, burst: 0}", "rateLimit.burst: must be at least 1"),
         ("rateLimit: {average: 1, redis: {endpoints: ['127.0.0.1:6379']}}", "Redis are not supported yet"),
         ("rateLimit: {average: 1, sourceCriterion: {requestHost: true, requestHeaderName: X-Key}}", "set one of"),
+        ("basicAuth: {}", "basicAuth: no users"),
+        ("basicAuth: {users: ['nocolon']}", "basicAuth.users[0]: expected name:hash"),
+        ("basicAuth: {users: ['a:plain']}", "basicAuth.users[0]: the hash of 'a' is not bcrypt"),
+        ("basicAuth: {usersFile: /nonexistent/users}", "usersFile: cannot read /nonexistent/users"),
     ])
     func badOptionsAreErrors(_ yaml: String, _ fragment: String) throws {
         let message = try #require(Run.failure(yaml))

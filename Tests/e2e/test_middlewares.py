@@ -212,3 +212,61 @@ class TrafficMiddlewareTests(MiddlewareCase):
         self.proxy.wait_rawdata(lambda d: d["middlewares"]["limit@file"]["rateLimit"]["burst"] == 6,
                                 message="the new limiter")
         self.assertEqual(self.call("limited.test")[0], 200)
+
+
+AUTH = """
+http:
+  routers:
+    auth:  {rule: "Host(`auth.test`)", service: s, middlewares: [secure, users]}
+  middlewares:
+    secure: {headers: {frameDeny: true}}
+    users:
+      basicAuth:
+        users:
+          - "alice:$2y$05$abcdefghijklmnopqrstuuOQiyCxlgf/oeuTqixKmWdcYUh4Hjl0a"
+          - "bob:$apr1$abcdefgh$h9FWgUz3n9YxylKLlR5SQ/"
+        headerField: X-Authenticated-User
+        removeHeader: true
+  services:
+    s:
+      loadBalancer:
+        servers: [{url: "%s"}]
+"""
+
+
+class BasicAuthTests(MiddlewareCase):
+
+    def setUp(self):
+        super(BasicAuthTests, self).setUp()
+        self.o1 = self.start_whoami("o1")
+        self.write("a.yml", AUTH % self.o1.url)
+        self.proxy = self.start_proxy(throttle="0s")
+        self.proxy.wait_routers(["auth@file"])
+
+    @staticmethod
+    def basic(credentials):
+        import base64
+        return {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
+
+    def test_18a_basic_auth(self):
+        status, headers, body = self.call("auth.test")
+        self.assertEqual(status, 401)
+        self.assertEqual(headers.get("www-authenticate"), 'Basic realm="traefik"')
+        self.assertEqual(headers.get("x-frame-options"), "DENY", "the refusal passes back through headers")
+        self.assertEqual(self.call("auth.test", headers=self.basic("alice:wrong"))[0], 401)
+        for user in ("alice", "bob", "alice"):
+            seen, _ = self.seen("auth.test", "/", headers=self.basic(user + ":secret"))
+            self.assertEqual(seen.header("X-Authenticated-User"), user)
+            self.assertIsNone(seen.header("Authorization"), "removeHeader")
+
+    def test_18b_a_body_waits_while_a_password_is_checked_off_the_loop(self):
+        body = b"x" * (256 * 1024)
+        conn = http.client.HTTPConnection(LOOPBACK, self.proxy.web_port, timeout=10)
+        self.addCleanup(conn.close)
+        headers = {"Host": "auth.test"}
+        headers.update(self.basic("alice:secret"))
+        conn.request("POST", "/upload", body=body, headers=headers)
+        response = conn.getresponse()
+        seen = Whoami(response.read().decode())
+        self.assertEqual(response.status, 200)
+        self.assertEqual(seen.body_bytes, len(body))

@@ -1,0 +1,84 @@
+import Foundation
+import NIOHTTP1
+import SwitchyardConfig
+import Testing
+
+@testable import SwitchyardMiddleware
+
+@Suite struct BasicAuthTests {
+    // "secret" hashed by `htpasswd`-compatible tools: bcrypt (cost 5), `openssl passwd -apr1`, SHA1, `openssl passwd -1`.
+    static let bcrypt = "$2y$05$abcdefghijklmnopqrstuuOQiyCxlgf/oeuTqixKmWdcYUh4Hjl0a"
+    static let apr1 = "$apr1$abcdefgh$h9FWgUz3n9YxylKLlR5SQ/"
+    static let sha1 = "{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ="
+    static let md5crypt = "$1$abcdefgh$cHJi5PXp/ki/ktXzqlk6I1"
+
+    @Test(arguments: [bcrypt, apr1, sha1, md5crypt, "$2b$05$abcdefghijklmnopqrstuuOQiyCxlgf/oeuTqixKmWdcYUh4Hjl0a"])
+    func htpasswdFormats(_ text: String) throws {
+        let hash = try #require(PasswordHash(text))
+        #expect(hash.verify("secret"))
+        #expect(!hash.verify("Secret"))
+        #expect(!hash.verify(""))
+    }
+
+    @Test func apr1MatchesApache() {
+        #expect(PasswordHash.md5Crypt("secret", salt: "abcdefgh", magic: "$apr1$") == Self.apr1)
+        #expect(PasswordHash.md5Crypt("secret", salt: "abcdefgh", magic: "$1$") == Self.md5crypt)
+    }
+
+    @Test func unknownFormatsAreRejected() {
+        #expect(PasswordHash("plain") == nil)
+        #expect(PasswordHash("$9$x") == nil)
+    }
+
+    static func authorize(_ middleware: any HTTPMiddleware, _ credentials: String?) throws -> (MiddlewareAction, HTTPRequestHead) {
+        var headers = HTTPHeaders([("Host", "a.test")])
+        if let credentials {
+            headers.add(name: "Authorization", value: "Basic " + Data(credentials.utf8).base64EncodedString())
+        }
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: headers)
+        let action = middleware.handleRequest(&head, context: Run.context)
+        if case .later(let decision) = action {
+            let decided = try decision.wait()
+            return (decided.action, decided.head)
+        }
+        return (action, head)
+    }
+
+    @Test func checksUsersAndRemembersVerifiedCredentials() throws {
+        let middleware = try Run.middleware(
+            "basicAuth: {users: ['alice:\(Self.bcrypt)', 'bob:\(Self.apr1)'], headerField: X-User, removeHeader: true}")
+        for (credentials, user) in [("alice:secret", "alice"), ("bob:secret", "bob")] {
+            let (action, head) = try Self.authorize(middleware, credentials)
+            guard case .proceed = action else { Issue.record("\(credentials) should pass"); continue }
+            #expect(head.headers["X-User"] == [user])
+            #expect(!head.headers.contains(name: "authorization"))
+        }
+        // bcrypt is verified off the loop once, then remembered.
+        var head = HTTPRequestHead(
+            version: .http1_1, method: .GET, uri: "/",
+            headers: HTTPHeaders([("Authorization", "Basic " + Data("alice:secret".utf8).base64EncodedString())]))
+        guard case .proceed = middleware.handleRequest(&head, context: Run.context) else {
+            Issue.record("remembered credentials pass at once"); return
+        }
+        for credentials in ["alice:wrong", "carol:secret", "alice", nil] as [String?] {
+            let (action, _) = try Self.authorize(middleware, credentials)
+            guard case .respond(let status, let headers, _) = action else {
+                Issue.record("\(credentials ?? "no credentials") should be refused"); continue
+            }
+            #expect(status == .unauthorized)
+            #expect(headers["WWW-Authenticate"] == ["Basic realm=\"traefik\""])
+        }
+    }
+
+    @Test func readsAUsersFile() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sy-users-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "# users\n\ncarol:\(Self.sha1)\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let middleware = try Run.middleware("basicAuth: {usersFile: '\(path)', realm: staff}")
+        guard case .proceed = try Self.authorize(middleware, "carol:secret").0 else { Issue.record("carol passes"); return }
+        guard case .respond(_, let headers, _) = try Self.authorize(middleware, nil).0 else { Issue.record("refused"); return }
+        #expect(headers["WWW-Authenticate"] == ["Basic realm=\"staff\""])
+        try "carol:plaintext\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(Run.failure("basicAuth: {usersFile: '\(path)'}")?.contains("\(path):1: the hash of 'carol'") == true)
+    }
+}
