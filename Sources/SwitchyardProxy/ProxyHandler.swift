@@ -245,7 +245,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Sends the request to the route's service.
     private func dispatch(_ head: HTTPRequestHead, route: Route, context: ChannelHandlerContext) {
-        switch route.service {
+        guard let service = route.service.resolved() else {
+            return answer(.serviceUnavailable, body: "no available server\n", context: context)
+        }
+        switch service {
+        case .weighted:
+            answer(.serviceUnavailable, body: "no available server\n", context: context)
         case .internal(let service):
             phase = .answeredLocally
             let generation = self.generation

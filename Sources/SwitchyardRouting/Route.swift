@@ -6,6 +6,8 @@ import SwitchyardUpstream
 /// A service compiled for the data plane.
 public enum ServiceTarget: Sendable {
     case loadBalancer(LoadBalancer)
+    /// A `weighted` service: weighted round robin over other services (canary splits).
+    case weighted(WeightedServices)
     /// A service answered inside Switchyard (`api@internal`, `ping@internal`, `noop@internal`).
     case `internal`(any InternalService)
 }
@@ -27,6 +29,37 @@ public final class LoadBalancer: Sendable {
     /// The next server in weighted round-robin order; nil when none can take traffic.
     public func nextServer() -> UpstreamServer? {
         rotation.next().map { servers[$0] }
+    }
+}
+
+/// Weighted round robin over services, each of which may itself be weighted.
+public final class WeightedServices: Sendable {
+    public let name: String
+    public let children: [ServiceTarget]
+    private let rotation: WeightedRoundRobin
+
+    init(name: String, children: [(target: ServiceTarget, weight: Int)]) {
+        self.name = name
+        self.children = children.map(\.target)
+        self.rotation = WeightedRoundRobin(weights: children.map(\.weight))
+    }
+
+    /// The next child in weighted order; nil when every weight is zero.
+    public func next() -> ServiceTarget? {
+        rotation.next().map { children[$0] }
+    }
+}
+
+extension ServiceTarget {
+    /// Follows weighted services down to the one that answers. Weighted services cannot nest in a loop (the compiler
+    /// refuses it), so the walk ends; nil when a weighted service has nothing to pick.
+    public func resolved() -> ServiceTarget? {
+        var target = self
+        while case .weighted(let weighted) = target {
+            guard let next = weighted.next() else { return nil }
+            target = next
+        }
+        return target
     }
 }
 

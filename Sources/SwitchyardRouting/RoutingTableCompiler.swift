@@ -113,6 +113,12 @@ private struct Build {
 
     mutating func compileServices() {
         for (name, service) in (http.services ?? [:]).sorted(by: { $0.key < $1.key }) {
+            if service.configuredKinds == ["weighted"], service.middlewares?.isEmpty ?? true {
+                status.services[name] = ServiceInfo(
+                    name: name, provider: Self.provider(of: name), service: service, status: .enabled, errors: [],
+                    usedBy: [], serverStatus: [:])
+                continue  // built below, once the services it names are
+            }
             var info = ServiceInfo(
                 name: name, provider: Self.provider(of: name), service: service, status: .enabled, errors: [],
                 usedBy: [], serverStatus: [:])
@@ -128,12 +134,62 @@ private struct Build {
             }
             status.services[name] = info
         }
+        for (name, service) in (http.services ?? [:]).sorted(by: { $0.key < $1.key })
+        where service.configuredKinds == ["weighted"] && service.middlewares?.isEmpty ?? true {
+            var visiting: [String] = []
+            _ = compileWeighted(name, visiting: &visiting)
+        }
         for (name, service) in compiler.internalServices {
             services[name] = .internal(service)
             status.services[name] = ServiceInfo(
                 name: name, provider: "internal", service: HTTPService(), status: .enabled, errors: [], usedBy: [],
                 serverStatus: [:])
         }
+    }
+
+    /// Builds the weighted service `name` from the services it names (weighted ones included); a missing or
+    /// disabled child, a loop, or no child with weight disables it.
+    private mutating func compileWeighted(_ name: String, visiting: inout [String]) -> ServiceTarget? {
+        if let built = services[name] { return built }
+        guard let weighted = http.services?[name]?.weighted, status.services[name]?.status != .disabled else {
+            return nil
+        }
+        func fail(_ key: String, _ message: String) -> ServiceTarget? {
+            let error = report(.httpService, name, key: key, message)
+            status.services[name]?.status = .disabled
+            status.services[name]?.errors.append(error)
+            return nil
+        }
+        if weighted.sticky != nil { return fail("weighted.sticky", "'sticky' is not supported yet") }
+        if weighted.healthCheck != nil { return fail("weighted.healthCheck", "'healthCheck' is not supported yet") }
+        let references = weighted.services ?? []
+        guard !references.isEmpty else { return fail("weighted.services", "the weighted service names no service") }
+        guard !visiting.contains(name) else {
+            return fail("weighted.services", "the service includes itself: \((visiting + [name]).joined(separator: " -> "))")
+        }
+        visiting.append(name)
+        defer { visiting.removeLast() }
+        var children: [(target: ServiceTarget, weight: Int)] = []
+        for (index, reference) in references.enumerated() {
+            let key = "weighted.services[\(index)]"
+            guard let child = reference.name, !child.isEmpty else { return fail(key, "the entry has no name") }
+            let weight = reference.weight ?? 1
+            guard weight >= 0 else { return fail(key, "the weight must not be negative") }
+            status.services[child]?.usedBy.append(name)
+            if let target = services[child] ?? compileWeighted(child, visiting: &visiting) {
+                children.append((target, weight))
+            } else if let existing = status.services[child] {
+                return fail(key, "the service \"\(child)\" is disabled: \(existing.errors.first ?? "")")
+            } else {
+                return fail(key, "the service \"\(child)\" does not exist")
+            }
+        }
+        guard children.contains(where: { $0.weight > 0 }) else {
+            return fail("weighted.services", "every service has weight 0")
+        }
+        let target = ServiceTarget.weighted(WeightedServices(name: name, children: children))
+        services[name] = target
+        return target
     }
 
     struct Failure: Error {

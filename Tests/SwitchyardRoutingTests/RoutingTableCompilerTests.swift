@@ -170,6 +170,45 @@ import Testing
         #expect(instance(changed) !== instance(same))
     }
 
+    static func weighted(_ children: [(String, Int?)]) -> HTTPService {
+        var weighted = WeightedService()
+        weighted.services = children.map { name, weight in
+            var reference = WeightedServiceRef()
+            reference.name = name
+            reference.weight = weight
+            return reference
+        }
+        var service = HTTPService()
+        service.weighted = weighted
+        return service
+    }
+
+    @Test func weightedServicesSplitByWeightAndReportLoops() throws {
+        let table = Fixtures.table([
+            Fixtures.snapshot(
+                routers: ["r": Fixtures.router("Path(`/`)", service: "canary")],
+                services: [
+                    "stable": Fixtures.service(["http://127.0.0.1:1"]), "next": Fixtures.service(["http://127.0.0.1:2"]),
+                    "canary": Self.weighted([("stable", 3), ("split", 1)]),
+                    "split": Self.weighted([("next", 1), ("stable", nil)]),
+                    "a": Self.weighted([("b", 1)]), "b": Self.weighted([("a", 1)]),
+                    "ghost": Self.weighted([("nothing", 1)]), "idle": Self.weighted([("stable", 0)]),
+                ])
+        ])
+        let route = try #require(table.entryPoints["web"]?.route(Fixtures.request("/")))
+        var counts: [String: Int] = [:]
+        for _ in 0..<800 {
+            guard case .loadBalancer(let balancer)? = route.service.resolved() else { Issue.record("no leaf"); return }
+            counts[balancer.name, default: 0] += 1
+        }
+        #expect(counts == ["stable@file": 700, "next@file": 100])
+        #expect(table.status.services["split@file"]?.usedBy == ["canary@file"])
+        #expect(table.status.services["a@file"]?.errors.contains { $0.contains("the service includes itself") } == true)
+        #expect(table.status.services["ghost@file"]?.errors.first?.contains("\"nothing@file\" does not exist") == true)
+        #expect(table.status.services["idle@file"]?.errors.first?.contains("every service has weight 0") == true)
+        #expect(table.status.services["canary@file"]?.status == .enabled)
+    }
+
     @Test func serviceValidation() throws {
         var twoKinds = Fixtures.service(["http://127.0.0.1:1"])
         twoKinds.weighted = WeightedService()

@@ -2,7 +2,9 @@
 
 Three origins (o1, o2, o3) tell which router answered."""
 
-from harness import E2ETestCase, Whoami, route_yaml
+import http.client
+
+from harness import LOOPBACK, E2ETestCase, Whoami, route_yaml
 
 
 class RuleTests(E2ETestCase):
@@ -122,3 +124,39 @@ class RuleTests(E2ETestCase):
             name = self.who("wrr.test")
             counts[name] = counts.get(name, 0) + 1
         self.assertEqual(counts, {"o1": 30, "o2": 10})
+
+
+class WeightedServiceTests(E2ETestCase):
+
+    def test_10j_canary_split_over_2000_requests(self):
+        stable, canary = self.start_whoami("stable"), self.start_whoami("canary")
+        self.write("w.yml", """
+http:
+  routers:
+    app: {rule: "Host(`app.test`)", service: app}
+  services:
+    app:
+      weighted:
+        services:
+          - {name: v1, weight: 9}
+          - {name: v2, weight: 1}
+    v1: {loadBalancer: {servers: [{url: "%s"}]}}
+    v2: {loadBalancer: {servers: [{url: "%s"}]}}
+""" % (stable.url, canary.url))
+        proxy = self.start_proxy(throttle="0s")
+        proxy.wait_status("app.test", 200)
+        counts = {}
+        conn = http.client.HTTPConnection(LOOPBACK, proxy.web_port, timeout=10)
+        self.addCleanup(conn.close)
+        for _ in range(2000):
+            conn.request("GET", "/", headers={"Host": "app.test"})
+            response = conn.getresponse()
+            self.assertEqual(response.status, 200)
+            name = Whoami(response.read().decode()).hostname
+            counts[name] = counts.get(name, 0) + 1
+        share = counts.get("canary", 0) / 2000.0
+        # 9:1 within ±5 % of the weights (smooth weighted round robin gives exactly 1800 / 200)
+        self.assertTrue(0.095 <= share <= 0.105, "canary share %.3f of %s" % (share, counts))
+        raw = proxy.rawdata()
+        self.assertEqual(raw["services"]["app@file"]["status"], "enabled")
+        self.assertEqual(sorted(raw["services"]["v1@file"]["usedBy"]), ["app@file"])
