@@ -78,6 +78,13 @@ struct RawData: Encodable {
         version = table.version
         routers = table.status.routers
         services = table.status.services
+        // Server status is live: what the health checks say now, not when the table was built.
+        for (name, target) in table.services {
+            guard case .loadBalancer(let balancer) = target, let health = balancer.health else { continue }
+            for (index, server) in balancer.servers.enumerated() {
+                services[name]?.serverStatus[server.url] = health.isUp(index) ? "UP" : "DOWN"
+            }
+        }
         middlewares = table.status.middlewares
         let configuration = table.configuration.configuration
         tcpRouters = configuration.tcp?.routers ?? [:]

@@ -17,18 +17,27 @@ public final class LoadBalancer: Sendable {
     public let name: String
     public let servers: [UpstreamServer]
     public let passHostHeader: Bool
+    /// Live health when the service has a health check; servers that fail it leave the rotation.
+    public let health: ServerHealth?
     private let rotation: WeightedRoundRobin
 
-    public init(name: String, servers: [UpstreamServer], passHostHeader: Bool) {
+    public init(name: String, servers: [UpstreamServer], passHostHeader: Bool, health: ServerHealth? = nil) {
         self.name = name
         self.servers = servers
         self.passHostHeader = passHostHeader
+        self.health = health
         self.rotation = WeightedRoundRobin(weights: servers.map(\.weight))
     }
 
-    /// The next server in weighted round-robin order; nil when none can take traffic.
+    /// The next healthy server in weighted round-robin order; nil when none can take traffic (503).
     public func nextServer() -> UpstreamServer? {
-        rotation.next().map { servers[$0] }
+        guard let health else { return rotation.next().map { servers[$0] } }
+        // Skip unhealthy servers; a bounded number of tries covers every server of the rotation.
+        for _ in 0..<max(1, rotation.length) {
+            guard let index = rotation.next() else { return nil }
+            if health.isUp(index) { return servers[index] }
+        }
+        return nil
     }
 }
 

@@ -1,5 +1,12 @@
 import SwitchyardConfig
 import SwitchyardMiddleware
+import SwitchyardUpstream
+
+/// A load balancer's live health and the service definition it belongs to.
+struct HealthState: Sendable {
+    var definition: HTTPService
+    var health: ServerHealth
+}
 
 /// A middleware instance and the definition it was built from.
 struct MiddlewareInstance: Sendable {
@@ -18,12 +25,21 @@ public final class RoutingTable: Sendable {
     public let configuration: MergedConfiguration
     /// The middleware instances built for this table, with their definitions, for the next table to keep.
     let middlewareInstances: [String: MiddlewareInstance]
+    /// Every service that compiled, by name.
+    public let services: [String: ServiceTarget]
+    /// The health checks this table's load balancers need; the supervisor runs them.
+    public let healthChecks: [HealthCheckSpec]
+    let healthStates: [String: HealthState]
 
     init(
         version: UInt64, entryPoints: [String: EntryPointRoutes], status: RuntimeStatus,
-        configuration: MergedConfiguration, middlewareInstances: [String: MiddlewareInstance] = [:]
+        configuration: MergedConfiguration, middlewareInstances: [String: MiddlewareInstance] = [:],
+        services: [String: ServiceTarget] = [:], healthChecks: [HealthCheckSpec] = [], healthStates: [String: HealthState] = [:]
     ) {
         self.middlewareInstances = middlewareInstances
+        self.services = services
+        self.healthChecks = healthChecks
+        self.healthStates = healthStates
         self.version = version
         self.entryPoints = entryPoints
         self.status = status

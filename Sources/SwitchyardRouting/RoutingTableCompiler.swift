@@ -49,7 +49,9 @@ public struct RoutingTableCompiler: Sendable {
     /// Compiles `merged`. Middlewares whose definition is the same as in `previous` keep their instance, and with it
     /// their state (rate-limit buckets and the like).
     public func compile(_ merged: MergedConfiguration, version: UInt64, previous: RoutingTable? = nil) -> RoutingTable {
-        var build = Build(compiler: self, merged: merged, previous: previous?.middlewareInstances ?? [:])
+        var build = Build(
+            compiler: self, merged: merged, previous: previous?.middlewareInstances ?? [:],
+            previousHealth: previous?.healthStates ?? [:])
         build.compileServices()
         build.compileMiddlewares()
         build.compileRouters()
@@ -64,9 +66,16 @@ public struct RoutingTableCompiler: Sendable {
             guard let definition = build.http.middlewares?[name], definition.chain == nil else { continue }
             instances[name] = MiddlewareInstance(definition: definition, middleware: middleware)
         }
+        var health: [String: HealthState] = [:]
+        for spec in build.healthChecks {
+            if let definition = build.http.services?[spec.service] {
+                health[spec.service] = HealthState(definition: definition, health: spec.health)
+            }
+        }
         return RoutingTable(
             version: version, entryPoints: routes, status: build.status, configuration: merged,
-            middlewareInstances: instances)
+            middlewareInstances: instances, services: build.services, healthChecks: build.healthChecks,
+            healthStates: health)
     }
 }
 
@@ -83,11 +92,17 @@ private struct Build {
     var routeOrder = 0
 
     let previous: [String: MiddlewareInstance]
+    let previousHealth: [String: HealthState]
+    var healthChecks: [HealthCheckSpec] = []
 
-    init(compiler: RoutingTableCompiler, merged: MergedConfiguration, previous: [String: MiddlewareInstance]) {
+    init(
+        compiler: RoutingTableCompiler, merged: MergedConfiguration, previous: [String: MiddlewareInstance],
+        previousHealth: [String: HealthState]
+    ) {
         self.compiler = compiler
         self.merged = merged
         self.previous = previous
+        self.previousHealth = previousHealth
         self.http = merged.configuration.http ?? HTTPConfiguration()
     }
 
@@ -197,7 +212,32 @@ private struct Build {
         var message: String
     }
 
-    func compileService(_ name: String, _ service: HTTPService) -> Result<ServiceTarget, Failure> {
+    static func healthCheckSettings(_ check: ServerHealthCheck) -> Result<HealthCheckSettings, Failure> {
+        func fail(_ key: String, _ message: String) -> Result<HealthCheckSettings, Failure> {
+            .failure(Failure(key: "loadBalancer.healthCheck.\(key)", message: message))
+        }
+        guard let path = check.path, path.hasPrefix("/") else { return fail("path", "the path must start with '/'") }
+        if let mode = check.mode, mode.lowercased() != "http" {
+            return fail("mode", "the mode '\(mode)' is not supported yet; use http")
+        }
+        if let scheme = check.scheme, scheme.lowercased() != "http" {
+            return fail("scheme", "the scheme '\(scheme)' is not supported yet; use http")
+        }
+        if let port = check.port, !(1...65535).contains(port) { return fail("port", "the port must be from 1 to 65535") }
+        if let status = check.status, !(100...599).contains(status) { return fail("status", "\(status) is not an HTTP status") }
+        let interval = check.interval?.nanoseconds ?? 30_000_000_000
+        let unhealthy = check.unhealthyInterval?.nanoseconds ?? interval
+        let timeout = check.timeout?.nanoseconds ?? 5_000_000_000
+        guard interval > 0, unhealthy > 0, timeout > 0 else {
+            return fail("interval", "interval, unhealthyInterval and timeout must be longer than 0s")
+        }
+        return .success(HealthCheckSettings(
+            path: path, method: (check.method ?? "GET").uppercased(), scheme: check.scheme, hostname: check.hostname,
+            port: check.port, headers: check.headers ?? [:], status: check.status, interval: interval,
+            unhealthyInterval: unhealthy, timeout: timeout))
+    }
+
+    mutating func compileService(_ name: String, _ service: HTTPService) -> Result<ServiceTarget, Failure> {
         let kinds = service.configuredKinds
         guard kinds.count == 1 else {
             let message = kinds.isEmpty
@@ -219,8 +259,8 @@ private struct Build {
             return .failure(Failure(key: "loadBalancer.strategy", message: "the strategy '\(strategy)' is not supported yet; use wrr"))
         }
         for (key, present) in [
-            ("sticky", balancer.sticky != nil), ("healthCheck", balancer.healthCheck != nil),
-            ("passiveHealthCheck", balancer.passiveHealthCheck != nil), ("serversTransport", balancer.serversTransport != nil),
+            ("sticky", balancer.sticky != nil), ("passiveHealthCheck", balancer.passiveHealthCheck != nil),
+            ("serversTransport", balancer.serversTransport != nil),
         ] where present {
             return .failure(Failure(key: "loadBalancer.\(key)", message: "'\(key)' is not supported yet"))
         }
@@ -241,10 +281,26 @@ private struct Build {
                 return .failure(Failure(key: "loadBalancer.servers[\(index)].url", message: error.description))
             }
         }
-        let target = LoadBalancer(name: name, servers: servers, passHostHeader: balancer.passHostHeader ?? true)
-        guard target.nextServer() != nil else {
+        guard servers.contains(where: { $0.weight > 0 }) else {
             return .failure(Failure(key: "loadBalancer.servers", message: "every server has weight 0"))
         }
+        var health: ServerHealth?
+        if let check = balancer.healthCheck {
+            let settings: HealthCheckSettings
+            switch Self.healthCheckSettings(check) {
+            case .success(let value): settings = value
+            case .failure(let failure): return .failure(failure)
+            }
+            // The same definition keeps its live health (and its running checker) across tables.
+            if let kept = previousHealth[name], kept.definition == service {
+                health = kept.health
+            } else {
+                health = ServerHealth(serverCount: servers.count)
+            }
+            healthChecks.append(HealthCheckSpec(service: name, servers: servers, settings: settings, health: health!))
+        }
+        let target = LoadBalancer(
+            name: name, servers: servers, passHostHeader: balancer.passHostHeader ?? true, health: health)
         return .success(.loadBalancer(target))
     }
 

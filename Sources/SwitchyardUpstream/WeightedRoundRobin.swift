@@ -15,6 +15,9 @@ public final class WeightedRoundRobin: Sendable {
         self.order = Self.smoothOrder(weights: weights)
     }
 
+    /// How many picks make one full turn of the rotation.
+    public var length: Int { order.count }
+
     /// The index of the next server, nil when every weight is zero.
     public func next() -> Int? {
         guard !order.isEmpty else { return nil }

@@ -209,6 +209,33 @@ import Testing
         #expect(table.status.services["canary@file"]?.status == .enabled)
     }
 
+    @Test func healthStateSurvivesASwapWhileTheServiceStaysTheSame() throws {
+        func service(path: String?, interval: Int64 = 10) -> HTTPService {
+            var service = Fixtures.service(["http://127.0.0.1:1", "http://127.0.0.1:2"])
+            var check = ServerHealthCheck()
+            check.path = path
+            check.interval = .seconds(interval)
+            service.loadBalancer?.healthCheck = check
+            return service
+        }
+        func table(_ services: [String: HTTPService], previous: RoutingTable?) -> RoutingTable {
+            let merged = ConfigurationMerger.merge([Fixtures.snapshot(services: services)])
+            return RoutingTableCompiler(entryPoints: ["web"]).compile(merged, version: 1, previous: previous)
+        }
+        let first = table(["s": service(path: "/health")], previous: nil)
+        let spec = try #require(first.healthChecks.first)
+        #expect(spec.settings.path == "/health")
+        #expect(spec.settings.interval == 10_000_000_000)
+        spec.health.set(1, up: false)
+        let same = table(["s": service(path: "/health"), "other": Fixtures.service(["http://127.0.0.1:3"])], previous: first)
+        #expect(same.healthChecks.first?.health === spec.health)
+        let changed = table(["s": service(path: "/health", interval: 5)], previous: same)
+        #expect(changed.healthChecks.first?.health !== spec.health)
+        let broken = table(["s": service(path: "health")], previous: nil)
+        #expect(broken.status.services["s@file"]?.errors.first?.contains("loadBalancer.healthCheck.path") == true)
+        #expect(broken.healthChecks.isEmpty)
+    }
+
     @Test func serviceValidation() throws {
         var twoKinds = Fixtures.service(["http://127.0.0.1:1"])
         twoKinds.weighted = WeightedService()

@@ -1,5 +1,6 @@
 import Testing
 
+@testable import SwitchyardRouting
 @testable import SwitchyardUpstream
 
 @Suite struct UpstreamTests {
@@ -46,5 +47,22 @@ import Testing
     @Test func preservePathKeepsTheURLPath() throws {
         #expect(try UpstreamServer(url: "http://a/base/", preservePath: true).pathPrefix == "/base/")
         #expect(try UpstreamServer(url: "http://a/base/").pathPrefix == "")
+    }
+}
+
+@Suite struct HealthTests {
+    @Test func unhealthyServersLeaveTheRotationAndComeBack() throws {
+        let servers = try ["http://127.0.0.1:1", "http://127.0.0.1:2", "http://127.0.0.1:3"].map { try UpstreamServer(url: $0) }
+        let health = ServerHealth(serverCount: 3)
+        let balancer = LoadBalancer(name: "s", servers: servers, passHostHeader: true, health: health)
+        #expect(Set((0..<6).compactMap { _ in balancer.nextServer()?.port }) == [1, 2, 3])
+        #expect(health.set(1, up: false))
+        #expect(!health.set(1, up: false), "no change")
+        #expect(Set((0..<12).compactMap { _ in balancer.nextServer()?.port }) == [1, 3])
+        health.set(0, up: false)
+        health.set(2, up: false)
+        #expect(balancer.nextServer() == nil, "no healthy server: 503")
+        health.set(1, up: true)
+        #expect((0..<5).compactMap { _ in balancer.nextServer()?.port } == [2, 2, 2, 2, 2])
     }
 }

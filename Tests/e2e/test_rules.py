@@ -160,3 +160,48 @@ http:
         raw = proxy.rawdata()
         self.assertEqual(raw["services"]["app@file"]["status"], "enabled")
         self.assertEqual(sorted(raw["services"]["v1@file"]["usedBy"]), ["app@file"])
+
+
+class HealthCheckTests(E2ETestCase):
+
+    def test_10k_unhealthy_server_drained_and_back_503_when_none(self):
+        from harness import WhoamiProcess, wait_until
+        a, b = self.start_whoami("a"), self.start_whoami("b")
+        self.write("h.yml", """
+http:
+  routers:
+    app: {rule: "Host(`app.test`)", service: app}
+  services:
+    app:
+      loadBalancer:
+        healthCheck: {path: /health, interval: 200ms, timeout: 500ms}
+        servers: [{url: "%s"}, {url: "%s"}]
+""" % (a.url, b.url))
+        proxy = self.start_proxy(throttle="0s")
+        proxy.wait_status("app.test", 200)
+
+        def hostnames(n=10):
+            names = []
+            for _ in range(n):
+                r = proxy.get("/", host="app.test")
+                names.append(Whoami(r.text).hostname if r.status == 200 else r.status)
+            return names
+
+        self.assertEqual(set(hostnames()), {"a", "b"})
+        b.stop()
+        wait_until(lambda: proxy.rawdata()["services"]["app@file"]["serverStatus"].get(b.url) == "DOWN", 5,
+                   message="b reported DOWN")
+        self.assertEqual(set(hostnames(20)), {"a"}, "no request goes to the server that is down")
+        a.stop()
+        wait_until(lambda: proxy.rawdata()["services"]["app@file"]["serverStatus"].get(a.url) == "DOWN", 5,
+                   message="a reported DOWN")
+        r = proxy.get("/", host="app.test")
+        self.assertEqual(r.status, 503)
+        self.assertEqual(r.text.strip(), "no available server")
+        back = WhoamiProcess(self.tmp, "b2", port=b.port).wait_ready()
+        self.addCleanup(back.stop)
+        wait_until(lambda: proxy.rawdata()["services"]["app@file"]["serverStatus"].get(b.url) == "UP", 5,
+                   message="b back UP")
+        self.assertEqual(set(hostnames()), {"b2"})
+        self.assertIn("health check: server down", proxy.log())
+        self.assertIn("health check: server up", proxy.log())

@@ -78,6 +78,7 @@ enum ProxyCommand {
             return 1
         }
 
+        let healthChecks = HealthCheckSupervisor(group: group, logger: logger)
         let watcher = ConfigurationWatcher(throttle: settings.throttle, logger: logger)
         let publisher = Task {
             var version: UInt64 = 1
@@ -85,6 +86,7 @@ enum ProxyCommand {
                 version += 1
                 let table = compiler.compile(update.merged, version: version, previous: store.current)
                 store.publish(table)
+                healthChecks.update(table.healthChecks)
                 let routers = table.status.routers.values
                 logger.info(
                     "routing table live",
@@ -117,6 +119,7 @@ enum ProxyCommand {
         for provider in providers { provider.cancel() }
         await watcher.finish()
         publisher.cancel()
+        healthChecks.stopAll()
         await server.shutdown(graceTimeout: settings.graceTimeout)
         return 0
     }
