@@ -51,6 +51,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var upstreamHead: HTTPRequestHead?
     private var server: UpstreamServer?
     private var bodyForwarded = false
+    /// The sticky cookie to send with this response, when the client is not yet stuck to its server.
+    private var setCookie: String?
     private var readsHeld = false
     /// From a request's head until its response has ended.
     private var inExchange = false
@@ -183,6 +185,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         upstreamHead = nil
         server = nil
         middlewareContext = nil
+        setCookie = nil
         bodyForwarded = false
         pending.removeAll()
         keepAlive = head.isKeepAlive && !quiescing
@@ -264,9 +267,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 }
             }
         case .loadBalancer(let balancer):
-            guard let server = balancer.nextServer() else {
+            let cookies = balancer.sticky == nil ? [] : head.headers["cookie"]
+            guard let (server, setCookie) = balancer.server(cookieHeaders: cookies) else {
                 return answer(.serviceUnavailable, body: "no available server\n", context: context)
             }
+            self.setCookie = setCookie
             if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
                 // Ask for the body now; the upstream request goes without Expect.
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
@@ -446,6 +451,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
             let hasLength = head.headers.contains(name: "content-length")
             if request.version == .http1_0 && !hasLength && request.method != .HEAD { keepAlive = false }
             var response = ForwardedRequest.clientResponse(from: head, version: request.version, keepAlive: keepAlive)
+            if let setCookie { response.headers.add(name: "Set-Cookie", value: setCookie) }
             if let route, let middlewareContext {
                 for middleware in route.middlewares.reversed() {
                     middleware.handleResponse(&response, request: request, context: middlewareContext)

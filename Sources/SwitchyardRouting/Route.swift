@@ -19,14 +19,33 @@ public final class LoadBalancer: Sendable {
     public let passHostHeader: Bool
     /// Live health when the service has a health check; servers that fail it leave the rotation.
     public let health: ServerHealth?
+    /// Sticky sessions, when the service asks for them.
+    public let sticky: StickyCookieSettings?
     private let rotation: WeightedRoundRobin
 
-    public init(name: String, servers: [UpstreamServer], passHostHeader: Bool, health: ServerHealth? = nil) {
+    public init(
+        name: String, servers: [UpstreamServer], passHostHeader: Bool, health: ServerHealth? = nil,
+        sticky: StickyCookieSettings? = nil
+    ) {
         self.name = name
         self.servers = servers
         self.passHostHeader = passHostHeader
         self.health = health
+        self.sticky = sticky
         self.rotation = WeightedRoundRobin(weights: servers.map(\.weight))
+    }
+
+    /// The server for a request: the one its sticky cookie names while that one is up, else the next in the
+    /// rotation, with the Set-Cookie value to send back when the client is not (or no longer) stuck to it.
+    public func server(cookieHeaders: [String]) -> (server: UpstreamServer, setCookie: String?)? {
+        guard let sticky else { return nextServer().map { ($0, nil) } }
+        if let index = sticky.serverIndex(cookieHeaders: cookieHeaders), health?.isUp(index) ?? true,
+            servers[index].weight > 0
+        {
+            return (servers[index], nil)
+        }
+        guard let server = nextServer(), let index = servers.firstIndex(of: server) else { return nil }
+        return (server, sticky.setCookie(for: index))
     }
 
     /// The next healthy server in weighted round-robin order; nil when none can take traffic (503).

@@ -259,8 +259,7 @@ private struct Build {
             return .failure(Failure(key: "loadBalancer.strategy", message: "the strategy '\(strategy)' is not supported yet; use wrr"))
         }
         for (key, present) in [
-            ("sticky", balancer.sticky != nil), ("passiveHealthCheck", balancer.passiveHealthCheck != nil),
-            ("serversTransport", balancer.serversTransport != nil),
+            ("passiveHealthCheck", balancer.passiveHealthCheck != nil), ("serversTransport", balancer.serversTransport != nil),
         ] where present {
             return .failure(Failure(key: "loadBalancer.\(key)", message: "'\(key)' is not supported yet"))
         }
@@ -299,8 +298,27 @@ private struct Build {
             }
             healthChecks.append(HealthCheckSpec(service: name, servers: servers, settings: settings, health: health!))
         }
+        var sticky: StickyCookieSettings?
+        if let cookie = balancer.sticky?.cookie {
+            if let sameSite = cookie.sameSite, !["", "none", "lax", "strict"].contains(sameSite.lowercased()) {
+                return .failure(Failure(
+                    key: "loadBalancer.sticky.cookie.sameSite", message: "'\(sameSite)' is not none, lax or strict"))
+            }
+            let forbidden = Set("=;, \t\r\n\"")
+            for (key, value) in [("name", cookie.name), ("path", cookie.path), ("domain", cookie.domain)] {
+                if let value, value.contains(where: { forbidden.contains($0) && !(key == "path" && $0 == "=") }) {
+                    return .failure(Failure(key: "loadBalancer.sticky.cookie.\(key)", message: "'\(value)' cannot go in a cookie"))
+                }
+            }
+            sticky = StickyCookieSettings(
+                name: cookie.name, serviceName: name, servers: servers, secure: cookie.secure ?? false,
+                httpOnly: cookie.httpOnly ?? false, sameSite: cookie.sameSite, maxAge: cookie.maxAge ?? 0,
+                path: cookie.path, domain: cookie.domain)
+        } else if balancer.sticky != nil {
+            return .failure(Failure(key: "loadBalancer.sticky", message: "set sticky.cookie (the only kind of stickiness)"))
+        }
         let target = LoadBalancer(
-            name: name, servers: servers, passHostHeader: balancer.passHostHeader ?? true, health: health)
+            name: name, servers: servers, passHostHeader: balancer.passHostHeader ?? true, health: health, sticky: sticky)
         return .success(.loadBalancer(target))
     }
 

@@ -66,3 +66,45 @@ import Testing
         #expect((0..<5).compactMap { _ in balancer.nextServer()?.port } == [2, 2, 2, 2, 2])
     }
 }
+
+@Suite struct StickyTests {
+    static let servers = try! ["http://127.0.0.1:1", "http://127.0.0.1:2"].map { try UpstreamServer(url: $0) }
+
+    static func sticky(_ name: String? = nil, maxAge: Int = 0) -> StickyCookieSettings {
+        StickyCookieSettings(
+            name: name, serviceName: "app@file", servers: servers, secure: true, httpOnly: true, sameSite: "lax",
+            maxAge: maxAge, path: nil, domain: nil)
+    }
+
+    @Test func cookieNamesAServerAndSurvivesRebuilds() throws {
+        let health = ServerHealth(serverCount: 2)
+        let balancer = LoadBalancer(name: "app", servers: Self.servers, passHostHeader: true, health: health, sticky: Self.sticky("lb"))
+        let (first, setCookie) = try #require(balancer.server(cookieHeaders: []))
+        let cookie = try #require(setCookie)
+        #expect(cookie.hasPrefix("lb="))
+        #expect(cookie.hasSuffix("; Path=/; HttpOnly; Secure; SameSite=Lax"))
+        let value = String(cookie.dropFirst(3).prefix { $0 != ";" })
+        // The same client keeps coming back to the same server, even through a new balancer (a table swap).
+        let rebuilt = LoadBalancer(name: "app", servers: Self.servers, passHostHeader: true, health: health, sticky: Self.sticky("lb"))
+        for _ in 0..<5 {
+            let (server, again) = try #require(rebuilt.server(cookieHeaders: ["other=1; lb=\(value)"]))
+            #expect(server == first)
+            #expect(again == nil)
+        }
+        // Its server goes down: another one, and a new cookie.
+        health.set(Self.servers.firstIndex(of: first)!, up: false)
+        let (moved, newCookie) = try #require(rebuilt.server(cookieHeaders: ["lb=\(value)"]))
+        #expect(moved != first)
+        #expect(newCookie?.hasPrefix("lb=") == true)
+        #expect(newCookie != cookie)
+    }
+
+    @Test func defaultNameAndMaxAge() {
+        let settings = Self.sticky(maxAge: 60)
+        #expect(settings.name.hasPrefix("_") && settings.name.count == 6)
+        #expect(settings.setCookie(for: 0).contains("; Max-Age=60"))
+        #expect(Self.sticky(maxAge: -1).setCookie(for: 0).contains("; Max-Age=0"))
+        #expect(StickyCookieSettings.hexDigest("a") == StickyCookieSettings.hexDigest("a"))
+        #expect(StickyCookieSettings.hexDigest("a") != StickyCookieSettings.hexDigest("b"))
+    }
+}

@@ -205,3 +205,39 @@ http:
         self.assertEqual(set(hostnames()), {"b2"})
         self.assertIn("health check: server down", proxy.log())
         self.assertIn("health check: server up", proxy.log())
+
+
+class StickyTests(E2ETestCase):
+
+    def test_10l_sticky_clients_stay_put_across_a_table_swap(self):
+        a, b = self.start_whoami("a"), self.start_whoami("b")
+        config = """
+http:
+  routers:
+    app: {rule: "Host(`app.test`)", service: app}
+    %s
+  services:
+    app:
+      loadBalancer:
+        sticky: {cookie: {name: lb, httpOnly: true}}
+        servers: [{url: "%s"}, {url: "%s"}]
+"""
+        self.write("s.yml", config % ("", a.url, b.url))
+        proxy = self.start_proxy(throttle="0s")
+        proxy.wait_status("app.test", 200)
+        first = proxy.get("/", host="app.test")
+        cookie = first.header("Set-Cookie")
+        self.assertTrue(cookie and cookie.startswith("lb=") and "HttpOnly" in cookie, cookie)
+        stuck_to = Whoami(first.text).hostname
+        jar = {"Cookie": cookie.split(";")[0]}
+        for _ in range(6):
+            r = proxy.get("/", host="app.test", headers=jar)
+            self.assertEqual(Whoami(r.text).hostname, stuck_to)
+            self.assertIsNone(r.header("Set-Cookie"))
+        before = proxy.version()
+        self.write("s.yml", config % ('other: {rule: "Host(`other.test`)", service: app}', a.url, b.url))
+        proxy.wait_rawdata(lambda d: d["version"] > before, message="a new table")
+        for _ in range(6):
+            self.assertEqual(Whoami(proxy.get("/", host="app.test", headers=jar).text).hostname, stuck_to)
+        # without the cookie, round robin as usual
+        self.assertEqual({Whoami(proxy.get("/", host="app.test").text).hostname for _ in range(4)}, {"a", "b"})
