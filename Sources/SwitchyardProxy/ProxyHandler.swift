@@ -53,6 +53,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var bodyForwarded = false
     /// The sticky cookie to send with this response, when the client is not yet stuck to its server.
     private var setCookie: String?
+    /// The server this exchange counts against (p2c), released once when the exchange ends.
+    private var inFlight: (load: ServerLoad, index: Int)?
+
+    private func releaseInFlight() {
+        if let (load, index) = inFlight { load.ended(index) }
+        inFlight = nil
+    }
     private var readsHeld = false
     /// From a request's head until its response has ended.
     private var inExchange = false
@@ -136,6 +143,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         // The client is gone: whatever the upstream is doing for it is cancelled.
+        releaseInFlight()
         generation += 1
         responseTimeout?.cancel()
         if case .proxying(let upstream) = phase {
@@ -175,6 +183,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        releaseInFlight()
         generation += 1
         inExchange = true
         request = head
@@ -272,6 +281,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 return answer(.serviceUnavailable, body: "no available server\n", context: context)
             }
             self.setCookie = setCookie
+            if let load = balancer.load, let index = balancer.servers.firstIndex(of: server) {
+                load.began(index)
+                inFlight = (load, index)
+            }
             if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
                 // Ask for the body now; the upstream request goes without Expect.
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
@@ -382,6 +395,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Ends the response to the current request; closes the connection unless it stays alive.
     private func finishRequest(context: ChannelHandlerContext, trailers: HTTPHeaders? = nil) {
+        releaseInFlight()
         responseTimeout?.cancel()
         responseTimeout = nil
         phase = .idle
@@ -402,6 +416,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Upgrades
 
     private func switchToTunnel(upstream: UpstreamConnection, context: ChannelHandlerContext) {
+        releaseInFlight()
         phase = .upgraded
         responseTimeout?.cancel()
         upstream.delegate = nil

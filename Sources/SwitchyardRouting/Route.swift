@@ -21,17 +21,20 @@ public final class LoadBalancer: Sendable {
     public let health: ServerHealth?
     /// Sticky sessions, when the service asks for them.
     public let sticky: StickyCookieSettings?
+    /// Requests in flight per server, with the `p2c` strategy; nil with `wrr`.
+    public let load: ServerLoad?
     private let rotation: WeightedRoundRobin
 
     public init(
         name: String, servers: [UpstreamServer], passHostHeader: Bool, health: ServerHealth? = nil,
-        sticky: StickyCookieSettings? = nil
+        sticky: StickyCookieSettings? = nil, powerOfTwoChoices: Bool = false
     ) {
         self.name = name
         self.servers = servers
         self.passHostHeader = passHostHeader
         self.health = health
         self.sticky = sticky
+        self.load = powerOfTwoChoices ? ServerLoad(serverCount: servers.count) : nil
         self.rotation = WeightedRoundRobin(weights: servers.map(\.weight))
     }
 
@@ -48,8 +51,18 @@ public final class LoadBalancer: Sendable {
         return (server, sticky.setCookie(for: index))
     }
 
-    /// The next healthy server in weighted round-robin order; nil when none can take traffic (503).
+    /// The next server: by the strategy, among the healthy ones; nil when none can take traffic (503).
     public func nextServer() -> UpstreamServer? {
+        if let load {
+            var random = SystemRandomNumberGenerator()
+            let candidates = servers.indices.filter { servers[$0].weight > 0 && (health?.isUp($0) ?? true) }
+            return load.pick(among: candidates, random: &random).map { servers[$0] }
+        }
+        return nextInRotation()
+    }
+
+    /// The next healthy server in weighted round-robin order.
+    private func nextInRotation() -> UpstreamServer? {
         guard let health else { return rotation.next().map { servers[$0] } }
         // Skip unhealthy servers; a bounded number of tries covers every server of the rotation.
         for _ in 0..<max(1, rotation.length) {

@@ -255,8 +255,10 @@ private struct Build {
         guard !configured.isEmpty else {
             return .failure(Failure(key: "loadBalancer.servers", message: "the load balancer has no servers"))
         }
-        if let strategy = balancer.strategy, strategy.lowercased() != "wrr" {
-            return .failure(Failure(key: "loadBalancer.strategy", message: "the strategy '\(strategy)' is not supported yet; use wrr"))
+        let strategy = (balancer.strategy ?? "wrr").lowercased()
+        guard strategy == "wrr" || strategy == "p2c" else {
+            return .failure(Failure(
+                key: "loadBalancer.strategy", message: "the strategy '\(strategy)' is not supported yet; use wrr or p2c"))
         }
         for (key, present) in [
             ("passiveHealthCheck", balancer.passiveHealthCheck != nil), ("serversTransport", balancer.serversTransport != nil),
@@ -318,7 +320,8 @@ private struct Build {
             return .failure(Failure(key: "loadBalancer.sticky", message: "set sticky.cookie (the only kind of stickiness)"))
         }
         let target = LoadBalancer(
-            name: name, servers: servers, passHostHeader: balancer.passHostHeader ?? true, health: health, sticky: sticky)
+            name: name, servers: servers, passHostHeader: balancer.passHostHeader ?? true, health: health, sticky: sticky,
+            powerOfTwoChoices: strategy == "p2c")
         return .success(.loadBalancer(target))
     }
 

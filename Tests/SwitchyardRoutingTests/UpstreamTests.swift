@@ -108,3 +108,31 @@ import Testing
         #expect(StickyCookieSettings.hexDigest("a") != StickyCookieSettings.hexDigest("b"))
     }
 }
+
+@Suite struct PowerOfTwoChoicesTests {
+    @Test func prefersTheLessLoadedOfTwo() {
+        let load = ServerLoad(serverCount: 3)
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<5 { load.began(0) }
+        load.began(1)
+        var picks = [0, 0, 0]
+        for _ in 0..<300 { picks[load.pick(among: [0, 1, 2], random: &random)!] += 1 }
+        #expect(picks[0] == 0, "the busiest server is never the less loaded of two")
+        #expect(picks[2] > picks[1], "the idle server wins against the one with one request")
+        #expect(load.pick(among: [1], random: &random) == 1)
+        #expect(load.pick(among: [], random: &random) == nil)
+        load.ended(1)
+        #expect(load.current(1) == 0)
+    }
+
+    @Test func balancerSkipsDownServersWithP2C() throws {
+        let servers = try ["http://127.0.0.1:1", "http://127.0.0.1:2"].map { try UpstreamServer(url: $0) }
+        let health = ServerHealth(serverCount: 2)
+        let balancer = LoadBalancer(name: "s", servers: servers, passHostHeader: true, health: health, powerOfTwoChoices: true)
+        #expect(balancer.load != nil)
+        health.set(0, up: false)
+        #expect((0..<20).allSatisfy { _ in balancer.nextServer()?.port == 2 })
+        health.set(1, up: false)
+        #expect(balancer.nextServer() == nil)
+    }
+}

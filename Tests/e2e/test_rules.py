@@ -3,6 +3,7 @@
 Three origins (o1, o2, o3) tell which router answered."""
 
 import http.client
+import time
 
 from harness import LOOPBACK, E2ETestCase, Whoami, route_yaml
 
@@ -241,3 +242,39 @@ http:
             self.assertEqual(Whoami(proxy.get("/", host="app.test", headers=jar).text).hostname, stuck_to)
         # without the cookie, round robin as usual
         self.assertEqual({Whoami(proxy.get("/", host="app.test").text).hostname for _ in range(4)}, {"a", "b"})
+
+
+class PowerOfTwoChoicesTests(E2ETestCase):
+
+    def test_10m_p2c_sends_less_to_the_slow_server(self):
+        import threading
+        slow = self.start_silent_origin(delay=0.5)
+        fast = self.start_whoami("fast")
+        self.write("p.yml", """
+http:
+  routers:
+    app: {rule: "Host(`app.test`)", service: app}
+  services:
+    app:
+      loadBalancer:
+        strategy: p2c
+        servers: [{url: "%s"}, {url: "%s"}]
+""" % (slow.url, fast.url))
+        proxy = self.start_proxy(throttle="0s")
+        proxy.wait_routers(["app@file"])
+        statuses = []
+        lock = threading.Lock()
+
+        def one():
+            r = proxy.get("/", host="app.test", timeout=10)
+            with lock:
+                statuses.append(r.status)
+
+        threads = [threading.Thread(target=one) for _ in range(20)]
+        for t in threads:
+            t.start()
+            time.sleep(0.01)
+        for t in threads:
+            t.join(timeout=15)
+        self.assertEqual(statuses, [200] * 20)
+        self.assertLessEqual(slow.requests, 5, "round robin would send 10 of 20 to the slow server")
