@@ -34,10 +34,12 @@ public struct MiddlewareContext: Sendable {
     public var scheme: String
     /// The loop the request runs on; a `later` decision completes here.
     public var eventLoop: any EventLoop
+    /// What to do when this exchange ends, however it ends.
+    public let scope: RequestScope
 
     public init(
         entryPoint: String, router: String, clientAddress: [UInt8], clientIP: String, scheme: String,
-        eventLoop: any EventLoop
+        eventLoop: any EventLoop, scope: RequestScope = RequestScope()
     ) {
         self.entryPoint = entryPoint
         self.router = router
@@ -45,6 +47,26 @@ public struct MiddlewareContext: Sendable {
         self.clientIP = clientIP
         self.scheme = scheme
         self.eventLoop = eventLoop
+        self.scope = scope
+    }
+}
+
+/// Work a middleware leaves for the end of the exchange (a counter to give back): run exactly once when the response
+/// has ended, the client has gone, or the connection has become a tunnel. Used on the request's event loop only.
+public final class RequestScope: @unchecked Sendable {
+    private var completions: [@Sendable () -> Void] = []
+
+    public init() {}
+
+    public func onCompletion(_ body: @escaping @Sendable () -> Void) {
+        completions.append(body)
+    }
+
+    /// Runs the completions once; later calls do nothing.
+    public func complete() {
+        let pending = completions
+        completions.removeAll()
+        for completion in pending { completion() }
     }
 }
 

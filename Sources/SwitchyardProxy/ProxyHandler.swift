@@ -56,9 +56,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The server this exchange counts against (p2c), released once when the exchange ends.
     private var inFlight: (load: ServerLoad, index: Int)?
 
+    /// Ends the exchange's accounting, once: the server's in-flight count (p2c) and the middlewares' completions.
     private func releaseInFlight() {
         if let (load, index) = inFlight { load.ended(index) }
         inFlight = nil
+        middlewareContext?.scope.complete()
     }
     private var readsHeld = false
     /// From a request's head until its response has ended.

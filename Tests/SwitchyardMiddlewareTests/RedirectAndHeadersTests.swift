@@ -196,6 +196,7 @@ import Testing
         ("rateLimit: {average: 1, redis: {endpoints: ['127.0.0.1:6379']}}", "Redis are not supported yet"),
         ("rateLimit: {average: 1, sourceCriterion: {requestHost: true, requestHeaderName: X-Key}}", "set one of"),
         ("basicAuth: {}", "basicAuth: no users"),
+        ("inFlightReq: {amount: 0}", "inFlightReq.amount: must be at least 1"),
         ("basicAuth: {users: ['nocolon']}", "basicAuth.users[0]: expected name:hash"),
         ("basicAuth: {users: ['a:plain']}", "basicAuth.users[0]: the hash of 'a' is not bcrypt"),
         ("basicAuth: {usersFile: /nonexistent/users}", "usersFile: cannot read /nonexistent/users"),

@@ -107,3 +107,37 @@ import Testing
         #expect(RateLimit.goDuration(2_000_000_000) == "2s")
     }
 }
+
+@Suite struct InFlightReqTests {
+    @Test func admitsUpToTheAmountAndReleasesOnCompletion() throws {
+        let middleware = try #require(try Run.middleware("inFlightReq: {amount: 2}") as? InFlightReq)
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: HTTPHeaders([("Host", "a")]))
+        var scopes: [RequestScope] = []
+        for _ in 0..<2 {
+            var context = Run.context
+            context = MiddlewareContext(
+                entryPoint: "web", router: "r", clientAddress: [127, 0, 0, 1], clientIP: "127.0.0.1", scheme: "http",
+                eventLoop: context.eventLoop)
+            guard case .proceed = middleware.handleRequest(&head, context: context) else { Issue.record("admitted"); return }
+            scopes.append(context.scope)
+        }
+        guard case .respond(let status, _, _) = middleware.handleRequest(&head, context: Run.context) else {
+            Issue.record("the third is refused"); return
+        }
+        #expect(status == .tooManyRequests)
+        // Another client has its own count.
+        var other = Run.context
+        other.clientAddress = [10, 0, 0, 1]
+        let otherContext = MiddlewareContext(
+            entryPoint: "web", router: "r", clientAddress: [10, 0, 0, 1], clientIP: "10.0.0.1", scheme: "http",
+            eventLoop: other.eventLoop)
+        guard case .proceed = middleware.handleRequest(&head, context: otherContext) else { Issue.record("other"); return }
+        #expect(middleware.inFlight == 3)
+        scopes[0].complete()
+        scopes[0].complete()
+        #expect(middleware.inFlight == 2, "a completion runs once")
+        otherContext.scope.complete()
+        scopes[1].complete()
+        #expect(middleware.inFlight == 0)
+    }
+}

@@ -270,3 +270,30 @@ class BasicAuthTests(MiddlewareCase):
         seen = Whoami(response.read().decode())
         self.assertEqual(response.status, 200)
         self.assertEqual(seen.body_bytes, len(body))
+
+
+class InFlightReqTests(MiddlewareCase):
+
+    def test_19a_in_flight_requests_limited_per_client(self):
+        import threading
+        slow = self.start_silent_origin(delay=1.0)
+        self.write("f.yml", """
+http:
+  routers:
+    slow: {rule: "Host(`slow.test`)", service: s, middlewares: [one-at-a-time]}
+  middlewares:
+    one-at-a-time: {inFlightReq: {amount: 1}}
+  services:
+    s: {loadBalancer: {servers: [{url: "%s"}]}}
+""" % slow.url)
+        self.proxy = self.start_proxy(throttle="0s")
+        self.proxy.wait_routers(["slow@file"])
+        results = []
+        first = threading.Thread(target=lambda: results.append(self.call("slow.test")[0]))
+        first.start()
+        self.assertTrue(slow.received.wait(5))
+        status, _, body = self.call("slow.test")
+        self.assertEqual(status, 429, body)
+        first.join(timeout=10)
+        self.assertEqual(results, [200])
+        self.assertEqual(self.call("slow.test")[0], 200, "the count went back down when the first ended")

@@ -7,16 +7,7 @@ import SwitchyardConfig
 /// `average` per `period` up to `burst`. An empty bucket answers 429 with `Retry-After` and `X-Retry-In`. The buckets
 /// live in the instance, which the compiler carries into the next table while the definition stays the same.
 final class RateLimit: HTTPMiddleware {
-    enum Source: Sendable {
-        case ip(ClientIPStrategy)
-        case header(String)
-        case host
-    }
-
-    enum Key: Hashable {
-        case bytes([UInt8])
-        case text(String)
-    }
+    typealias Key = RequestSource.Key
 
     struct Bucket {
         var tokens: Double
@@ -28,7 +19,7 @@ final class RateLimit: HTTPMiddleware {
 
     let ratePerNanosecond: Double
     let burst: Double
-    let source: Source
+    let source: RequestSource
     private let buckets = NIOLockedValueBox<[Key: Bucket]>([:])
 
     init(_ options: RateLimitMiddleware) throws(MiddlewareConfigurationError) {
@@ -43,31 +34,14 @@ final class RateLimit: HTTPMiddleware {
         guard burst >= 1 else { throw MiddlewareConfigurationError("rateLimit.burst: must be at least 1") }
         ratePerNanosecond = Double(average) / Double(period)
         self.burst = Double(burst)
-        let criterion = options.sourceCriterion
-        let chosen = [criterion?.ipStrategy != nil, criterion?.requestHeaderName != nil, criterion?.requestHost == true]
-            .filter { $0 }.count
-        guard chosen <= 1 else {
-            throw MiddlewareConfigurationError(
-                "rateLimit.sourceCriterion: set one of ipStrategy, requestHeaderName and requestHost")
-        }
-        if let header = criterion?.requestHeaderName {
-            source = .header(header)
-        } else if criterion?.requestHost == true {
-            source = .host
-        } else {
-            source = .ip(try ClientIPStrategy(criterion?.ipStrategy, option: "rateLimit.sourceCriterion.ipStrategy"))
-        }
+        source = try RequestSource(options.sourceCriterion, option: "rateLimit.sourceCriterion")
     }
 
     func handleRequest(_ head: inout HTTPRequestHead, context: MiddlewareContext) -> MiddlewareAction {
         guard ratePerNanosecond > 0 else { return .proceed }
-        let key: Key
-        switch source {
-        case .ip(let strategy): key = .bytes(strategy.clientAddress(head, context: context) ?? [])
-        case .header(let name): key = .text(head.headers.first(name: name) ?? "")
-        case .host: key = .text((head.headers.first(name: "host") ?? "").lowercased())
+        guard let wait = take(source.key(head, context: context), now: NIODeadline.now().uptimeNanoseconds) else {
+            return .proceed
         }
-        guard let wait = take(key, now: NIODeadline.now().uptimeNanoseconds) else { return .proceed }
         var headers = HTTPHeaders()
         headers.add(name: "Retry-After", value: String(Int((Double(wait) / 1e9).rounded(.up))))
         headers.add(name: "X-Retry-In", value: Self.goDuration(wait))
