@@ -19,6 +19,8 @@ class ReadmeDefaultTests(E2ETestCase):
         proxy = ProxyProcess(self.tmp, use_defaults=False, log_level=None, cwd=REPO_ROOT, web_port=8000, api_port=8080)
         self.addCleanup(proxy.stop)
         wait_until(lambda: port_open(8000) and port_open(8080), 15, message="the default entry points")
+        # the entry points listen before the first table from the files is live
+        wait_until(lambda: request(8000, "/hello").status == 200, 10, message="the example route")
         names = set()
         for _ in range(4):
             r = request(8000, "/hello")
