@@ -18,6 +18,7 @@ enum BuiltInMiddlewares {
         MiddlewareType("rateLimit") { try $0.rateLimit.map(RateLimit.init) },
         MiddlewareType("basicAuth") { try $0.basicAuth.map(BasicAuth.init) },
         MiddlewareType("inFlightReq") { try $0.inFlightReq.map(InFlightReq.init) },
+        MiddlewareType("retry") { try $0.retry.map(Retry.init) },
     ]
 }
 

@@ -55,6 +55,8 @@ public struct MiddlewareContext: Sendable {
 /// has ended, the client has gone, or the connection has become a tunnel. Used on the request's event loop only.
 public final class RequestScope: @unchecked Sendable {
     private var completions: [@Sendable () -> Void] = []
+    /// Set by `retry`: when and how often the proxy sends the request again.
+    public var retry: RetryPolicy?
 
     public init() {}
 

@@ -53,6 +53,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var bodyForwarded = false
     /// The sticky cookie to send with this response, when the client is not yet stuck to its server.
     private var setCookie: String?
+    /// The balancer that chose the server, and which try this is (for `retry`).
+    private var balancer: LoadBalancer?
+    private var attempt = 1
+
     /// The server this exchange counts against (p2c), released once when the exchange ends.
     private var inFlight: (load: ServerLoad, index: Int)?
 
@@ -196,6 +200,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         upstreamHead = nil
         server = nil
         middlewareContext = nil
+        balancer = nil
+        attempt = 1
         setCookie = nil
         bodyForwarded = false
         pending.removeAll()
@@ -283,6 +289,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 return answer(.serviceUnavailable, body: "no available server\n", context: context)
             }
             self.setCookie = setCookie
+            self.balancer = balancer
             if let load = balancer.load, let index = balancer.servers.firstIndex(of: server) {
                 load.began(index)
                 inFlight = (load, index)
@@ -321,6 +328,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch result {
         case .failure(let error):
             logger.debug("upstream connection failed", metadata: ["error": "\(error)", "router": "\(route?.name ?? "")"])
+            if retry(afterNetworkError: true, status: nil, context: context) { return }
             holdReads(false)
             var timedOut = false
             if case ChannelError.connectTimeout = error { timedOut = true }
@@ -438,6 +446,40 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 }
 
+// MARK: Retries
+
+extension ProxyHandler {
+    /// Sends the request again, to the balancer's next server, when the route's `retry` allows it: tries left, no
+    /// body sent yet, a method it may repeat. Returns false when the caller must answer the failure itself.
+    fileprivate func retry(afterNetworkError: Bool, status: Int?, context: ChannelHandlerContext) -> Bool {
+        guard let policy = middlewareContext?.scope.retry, attempt < policy.attempts, !bodyForwarded,
+            let request, policy.allows(request.method), let balancer,
+            afterNetworkError ? policy.onNetworkError : status.map(policy.retries(status:)) == true,
+            let server = balancer.nextServer()
+        else { return false }
+        attempt += 1
+        responseTimeout?.cancel()
+        responseTimeout = nil
+        let upstreamHead = ForwardedRequest.make(
+            from: request, server: server, passHostHeader: balancer.passHostHeader, clientIP: clientIP,
+            scheme: settings.scheme, proxyHostname: settings.hostname)
+        self.upstreamHead = upstreamHead
+        self.server = server
+        pending = requestEnded ? [.end(nil)] : []
+        // Body parts that arrive meanwhile wait in `pending`, as while connecting.
+        phase = .connecting
+        holdReads(true)
+        let delay = policy.delay(beforeTry: attempt)
+        let generation = self.generation
+        logger.debug("retrying", metadata: ["try": "\(attempt)", "server": "\(server.url)"])
+        context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(delay)) {
+            guard generation == self.generation else { return }
+            self.connect(to: server, first: .head(upstreamHead), fresh: false)
+        }
+        return true
+    }
+}
+
 // MARK: Proxy ← upstream
 
 extension ProxyHandler: UpstreamConnectionDelegate {
@@ -447,6 +489,13 @@ extension ProxyHandler: UpstreamConnectionDelegate {
         case .head(let head):
             if (100..<200).contains(head.status.code) && head.status != .switchingProtocols {
                 return  // informational answers are for the proxy
+            }
+            if middlewareContext?.scope.retry?.retries(status: Int(head.status.code)) == true,
+                retry(afterNetworkError: false, status: Int(head.status.code), context: context)
+            {
+                upstream.delegate = nil
+                upstream.close()
+                return
             }
             responseStarted = true
             upstreamKeepsAlive = head.isKeepAlive
@@ -511,6 +560,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
             pending = requestEnded ? [.end(nil)] : []
             return connect(to: server, first: .head(upstreamHead), fresh: true)
         }
+        if !responseStarted, retry(afterNetworkError: true, status: nil, context: context) { return }
         if responseStarted {
             // Part of the response is out: the client can only learn of the failure by the connection closing.
             phase = .idle

@@ -141,3 +141,25 @@ import Testing
         #expect(middleware.inFlight == 0)
     }
 }
+
+@Suite struct RetryTests {
+    @Test func policyFromOptions() throws {
+        let middleware = try #require(
+            try Run.middleware("retry: {attempts: 4, initialInterval: 100ms, status: ['503', '520-529']}") as? Retry)
+        let policy = middleware.policy
+        #expect(policy.attempts == 4)
+        #expect(policy.delay(beforeTry: 1) == 0)
+        #expect(policy.delay(beforeTry: 2) == 100_000_000)
+        #expect(policy.delay(beforeTry: 3) == 200_000_000)
+        #expect(policy.delay(beforeTry: 4) == 400_000_000)
+        #expect(policy.retries(status: 503) && policy.retries(status: 525) && !policy.retries(status: 500))
+        #expect(policy.onNetworkError)
+        #expect(policy.allows(.GET) && policy.allows(.PUT) && !policy.allows(.POST))
+        // The proxy finds the policy in the request's scope.
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: HTTPHeaders([("Host", "a")]))
+        let context = MiddlewareContext(
+            entryPoint: "web", router: "r", clientAddress: [], clientIP: "", scheme: "http", eventLoop: Run.context.eventLoop)
+        _ = middleware.handleRequest(&head, context: context)
+        #expect(context.scope.retry?.attempts == 4)
+    }
+}

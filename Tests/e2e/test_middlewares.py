@@ -41,7 +41,7 @@ http:
         addVaryHeader: true
     api-chain: {chain: {middlewares: [strip, custom]}}
     bad-regex: {replacePathRegex: {regex: "(", replacement: /x}}
-    limit:     {retry: {attempts: 3}}
+    limit:     {circuitBreaker: {expression: "NetworkErrorRatio() > 0.5"}}
   services:
     s:
       loadBalancer:
@@ -146,7 +146,7 @@ class MiddlewareTests(MiddlewareCase):
         self.assertIn("invalid regular expression", " ".join(bad["error"]))
         self.assertIn("m.yml:", " ".join(bad["error"]))
         self.assertEqual(raw["routers"]["broken@file"]["status"], "disabled")
-        self.assertIn("'retry' is not supported yet", " ".join(raw["middlewares"]["limit@file"]["error"]))
+        self.assertIn("'circuitBreaker' is not supported yet", " ".join(raw["middlewares"]["limit@file"]["error"]))
         self.assertEqual(raw["routers"]["pending@file"]["status"], "disabled")
         self.assertEqual(self.call("broken.test")[0], 404)
         self.assertEqual(raw["middlewares"]["strip@file"]["type"], "stripPrefix")
@@ -297,3 +297,56 @@ http:
         first.join(timeout=10)
         self.assertEqual(results, [200])
         self.assertEqual(self.call("slow.test")[0], 200, "the count went back down when the first ended")
+
+
+class RetryTests(MiddlewareCase):
+
+    def start_status_origin(self, status):
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                body = b"busy\n"
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer((LOOPBACK, 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        return "http://%s:%d" % (LOOPBACK, server.server_address[1])
+
+    def test_20a_retry_on_network_errors_and_statuses(self):
+        from harness import free_port
+        alive = self.start_whoami("alive")
+        dead = "http://%s:%d" % (LOOPBACK, free_port())
+        busy = self.start_status_origin(503)
+        self.write("r.yml", """
+http:
+  routers:
+    net:    {rule: "Host(`net.test`)", service: net, middlewares: [retry]}
+    status: {rule: "Host(`status.test`)", service: status, middlewares: [retry-503]}
+    plain:  {rule: "Host(`plain.test`)", service: net}
+  middlewares:
+    retry:     {retry: {attempts: 2, initialInterval: 10ms}}
+    retry-503: {retry: {attempts: 3, status: ["503"]}}
+  services:
+    net:    {loadBalancer: {servers: [{url: "%s"}, {url: "%s"}]}}
+    status: {loadBalancer: {servers: [{url: "%s"}, {url: "%s"}]}}
+""" % (dead, alive.url, busy, alive.url))
+        self.proxy = self.start_proxy(throttle="0s")
+        self.proxy.wait_routers(["net@file", "status@file", "plain@file"])
+        self.assertEqual([self.call("net.test")[0] for _ in range(6)], [200] * 6, "the dead server is retried past")
+        self.assertEqual([self.call("status.test")[0] for _ in range(6)], [200] * 6, "503 is retried on the next")
+        self.assertIn(502, [self.call("plain.test")[0] for _ in range(4)], "without retry the dead server shows")
+        # a POST is not repeated unless retryNonIdempotentMethod
+        statuses = [self.call("net.test", method="POST")[0] for _ in range(4)]
+        self.assertIn(502, statuses)

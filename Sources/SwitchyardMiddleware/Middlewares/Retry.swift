@@ -1,0 +1,64 @@
+import NIOHTTP1
+import SwitchyardConfig
+
+/// When the proxy sends a request again (`retry`): after a network error (the server could not be reached or closed
+/// before answering) unless that is switched off, and on the listed statuses; only requests whose body has not gone
+/// out yet, and only idempotent methods unless `retryNonIdempotentMethod`.
+public struct RetryPolicy: Sendable {
+    /// Tries in all, the first included.
+    public let attempts: Int
+    public let initialInterval: Int64
+    public let statuses: [ClosedRange<Int>]
+    public let onNetworkError: Bool
+    public let nonIdempotentMethods: Bool
+
+    /// Waits twice as long before each further try: `initialInterval`, then 2x, 4x...
+    public func delay(beforeTry number: Int) -> Int64 {
+        guard initialInterval > 0, number > 1 else { return 0 }
+        return initialInterval << Int64(min(number - 2, 16))
+    }
+
+    public func retries(status: Int) -> Bool { statuses.contains { $0.contains(status) } }
+
+    public func allows(_ method: HTTPMethod) -> Bool {
+        nonIdempotentMethods || [.GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE].contains(method)
+    }
+}
+
+/// `retry`: hands its policy to the proxy, which sends the request to the next server when it may.
+struct Retry: HTTPMiddleware {
+    let policy: RetryPolicy
+
+    init(_ options: RetryMiddleware) throws(MiddlewareConfigurationError) {
+        guard let attempts = options.attempts, attempts >= 1 else {
+            throw MiddlewareConfigurationError("retry.attempts: must be at least 1")
+        }
+        let interval = options.initialInterval?.nanoseconds ?? 0
+        guard interval >= 0 else { throw MiddlewareConfigurationError("retry.initialInterval: must not be negative") }
+        if options.timeout != nil || options.maxRequestBodyBytes != nil {
+            throw MiddlewareConfigurationError(
+                "retry: timeout and maxRequestBodyBytes are not supported yet (requests with a body are not retried)")
+        }
+        var statuses: [ClosedRange<Int>] = []
+        for text in options.status ?? [] {
+            let bounds = text.split(separator: "-", maxSplits: 1).map { Int($0.trimmingCharacters(in: " ")) }
+            guard let low = bounds.first ?? nil, let high = bounds.last ?? nil, (100...599).contains(low),
+                (100...599).contains(high), low <= high
+            else { throw MiddlewareConfigurationError("retry.status: '\(text)' is not a status or a range like 500-599") }
+            statuses.append(low...high)
+        }
+        policy = RetryPolicy(
+            attempts: attempts, initialInterval: interval, statuses: statuses,
+            onNetworkError: !(options.disableRetryOnNetworkError ?? false),
+            nonIdempotentMethods: options.retryNonIdempotentMethod ?? false)
+    }
+
+    func handleRequest(_ head: inout HTTPRequestHead, context: MiddlewareContext) -> MiddlewareAction {
+        context.scope.retry = policy
+        return .proceed
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in set: Character) -> String { String(self).trimmingCharacters(in: set) }
+}
