@@ -53,6 +53,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var bodyForwarded = false
     /// The sticky cookie to send with this response, when the client is not yet stuck to its server.
     private var setCookie: String?
+    /// Tells passive health checking that the current server failed this request.
+    private func recordServerFailure() {
+        guard let balancer, let health = balancer.health, health.passive != nil, let server,
+            let index = balancer.servers.firstIndex(of: server), health.recordFailure(index)
+        else { return }
+        logger.warning("passive health check: server ejected", metadata: ["service": "\(balancer.name)", "server": "\(server.url)"])
+    }
+
     /// The balancer that chose the server, and which try this is (for `retry`).
     private var balancer: LoadBalancer?
     private var attempt = 1
@@ -290,6 +298,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             self.setCookie = setCookie
             self.balancer = balancer
+            self.server = server
             if let load = balancer.load, let index = balancer.servers.firstIndex(of: server) {
                 load.began(index)
                 inFlight = (load, index)
@@ -328,6 +337,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch result {
         case .failure(let error):
             logger.debug("upstream connection failed", metadata: ["error": "\(error)", "router": "\(route?.name ?? "")"])
+            recordServerFailure()
             if retry(afterNetworkError: true, status: nil, context: context) { return }
             holdReads(false)
             var timedOut = false
@@ -354,6 +364,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         upstream.delegate = nil
         upstream.close()
+        recordServerFailure()
         answer(.gatewayTimeout, body: "Gateway Timeout\n", context: context)
     }
 
@@ -560,6 +571,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
             pending = requestEnded ? [.end(nil)] : []
             return connect(to: server, first: .head(upstreamHead), fresh: true)
         }
+        if !responseStarted { recordServerFailure() }
         if !responseStarted, retry(afterNetworkError: true, status: nil, context: context) { return }
         if responseStarted {
             // Part of the response is out: the client can only learn of the failure by the connection closing.

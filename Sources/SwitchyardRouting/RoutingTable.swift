@@ -4,6 +4,7 @@ import SwitchyardUpstream
 
 /// A load balancer's live health and the service definition it belongs to.
 struct HealthState: Sendable {
+    var service: String
     var definition: HTTPService
     var health: ServerHealth
 }

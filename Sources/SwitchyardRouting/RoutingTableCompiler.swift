@@ -66,12 +66,7 @@ public struct RoutingTableCompiler: Sendable {
             guard let definition = build.http.middlewares?[name], definition.chain == nil else { continue }
             instances[name] = MiddlewareInstance(definition: definition, middleware: middleware)
         }
-        var health: [String: HealthState] = [:]
-        for spec in build.healthChecks {
-            if let definition = build.http.services?[spec.service] {
-                health[spec.service] = HealthState(definition: definition, health: spec.health)
-            }
-        }
+        let health = Dictionary(build.healthStates.map { ($0.service, $0) }, uniquingKeysWith: { first, _ in first })
         return RoutingTable(
             version: version, entryPoints: routes, status: build.status, configuration: merged,
             middlewareInstances: instances, services: build.services, healthChecks: build.healthChecks,
@@ -94,6 +89,7 @@ private struct Build {
     let previous: [String: MiddlewareInstance]
     let previousHealth: [String: HealthState]
     var healthChecks: [HealthCheckSpec] = []
+    var healthStates: [HealthState] = []
 
     init(
         compiler: RoutingTableCompiler, merged: MergedConfiguration, previous: [String: MiddlewareInstance],
@@ -260,10 +256,20 @@ private struct Build {
             return .failure(Failure(
                 key: "loadBalancer.strategy", message: "the strategy '\(strategy)' is not supported yet; use wrr or p2c"))
         }
-        for (key, present) in [
-            ("passiveHealthCheck", balancer.passiveHealthCheck != nil), ("serversTransport", balancer.serversTransport != nil),
-        ] where present {
-            return .failure(Failure(key: "loadBalancer.\(key)", message: "'\(key)' is not supported yet"))
+        if balancer.serversTransport != nil {
+            return .failure(Failure(key: "loadBalancer.serversTransport", message: "'serversTransport' is not supported yet"))
+        }
+        var passive: ServerHealth.Passive?
+        if let options = balancer.passiveHealthCheck {
+            let window = options.failureWindow?.nanoseconds ?? 10_000_000_000
+            let attempts = options.maxFailedAttempts ?? 1
+            guard window > 0 else {
+                return .failure(Failure(key: "loadBalancer.passiveHealthCheck.failureWindow", message: "must be longer than 0s"))
+            }
+            guard attempts >= 1 else {
+                return .failure(Failure(key: "loadBalancer.passiveHealthCheck.maxFailedAttempts", message: "must be at least 1"))
+            }
+            passive = ServerHealth.Passive(failureWindow: window, maxFailedAttempts: attempts)
         }
         var servers: [UpstreamServer] = []
         for (index, server) in configured.enumerated() {
@@ -286,19 +292,23 @@ private struct Build {
             return .failure(Failure(key: "loadBalancer.servers", message: "every server has weight 0"))
         }
         var health: ServerHealth?
-        if let check = balancer.healthCheck {
-            let settings: HealthCheckSettings
-            switch Self.healthCheckSettings(check) {
-            case .success(let value): settings = value
-            case .failure(let failure): return .failure(failure)
-            }
+        if balancer.healthCheck != nil || passive != nil {
             // The same definition keeps its live health (and its running checker) across tables.
             if let kept = previousHealth[name], kept.definition == service {
                 health = kept.health
             } else {
-                health = ServerHealth(serverCount: servers.count)
+                health = ServerHealth(serverCount: servers.count, passive: passive)
             }
-            healthChecks.append(HealthCheckSpec(service: name, servers: servers, settings: settings, health: health!))
+            healthStates.append(HealthState(service: name, definition: service, health: health!))
+        }
+        if let check = balancer.healthCheck, let health {
+            switch Self.healthCheckSettings(check) {
+            case .success(let settings):
+                healthChecks.append(HealthCheckSpec(service: name, servers: servers, settings: settings, health: health))
+            case .failure(let failure):
+                healthStates.removeLast()
+                return .failure(failure)
+            }
         }
         var sticky: StickyCookieSettings?
         if let cookie = balancer.sticky?.cookie {

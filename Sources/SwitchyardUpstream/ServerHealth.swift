@@ -1,25 +1,67 @@
 import Atomics
+import NIOConcurrencyHelpers
+import NIOCore
 
-/// Whether each server of a load balancer answers its health check. Written by the health checker, read by every
-/// event loop when it picks a server; carried into the next table while the service's definition is unchanged.
+/// Whether each server of a load balancer can take traffic: it answers its active health check, and (with passive
+/// health checking) it has not failed `maxFailedAttempts` times in live traffic within `failureWindow`, which ejects
+/// it for that window. Read by every event loop when it picks a server; carried into the next table while the
+/// service's definition is unchanged.
 public final class ServerHealth: Sendable {
-    private let up: [ManagedAtomic<Bool>]
+    public struct Passive: Sendable, Hashable {
+        public var failureWindow: Int64
+        public var maxFailedAttempts: Int
 
-    public init(serverCount: Int) {
+        public init(failureWindow: Int64, maxFailedAttempts: Int) {
+            self.failureWindow = failureWindow
+            self.maxFailedAttempts = maxFailedAttempts
+        }
+    }
+
+    private let up: [ManagedAtomic<Bool>]
+    public let passive: Passive?
+    /// Uptime in nanoseconds until which a server is ejected by passive health checking.
+    private let ejectedUntil: [ManagedAtomic<Int64>]
+    private let recentFailures: NIOLockedValueBox<[[Int64]]>
+
+    public init(serverCount: Int, passive: Passive? = nil) {
         up = (0..<serverCount).map { _ in ManagedAtomic(true) }
+        self.passive = passive
+        ejectedUntil = (0..<serverCount).map { _ in ManagedAtomic(0) }
+        recentFailures = NIOLockedValueBox(Array(repeating: [], count: serverCount))
     }
 
     public func isUp(_ index: Int) -> Bool {
-        up[index].load(ordering: .relaxed)
+        guard up[index].load(ordering: .relaxed) else { return false }
+        guard passive != nil else { return true }
+        return ejectedUntil[index].load(ordering: .relaxed) <= Self.now
     }
 
-    /// Records a check's result; true when the state changed.
+    /// Records an active check's result; true when the state changed.
     @discardableResult
     public func set(_ index: Int, up isUp: Bool) -> Bool {
         up[index].exchange(isUp, ordering: .relaxed) != isUp
     }
 
+    /// Records a failure in live traffic (the server could not be reached or did not answer); true when it ejects
+    /// the server.
+    @discardableResult
+    public func recordFailure(_ index: Int) -> Bool {
+        guard let passive else { return false }
+        let now = Self.now
+        let eject = recentFailures.withLockedValue { failures in
+            failures[index].removeAll { $0 <= now - passive.failureWindow }
+            failures[index].append(now)
+            guard failures[index].count >= passive.maxFailedAttempts else { return false }
+            failures[index].removeAll()
+            return true
+        }
+        if eject { ejectedUntil[index].store(now + passive.failureWindow, ordering: .relaxed) }
+        return eject
+    }
+
     public var count: Int { up.count }
+
+    static var now: Int64 { Int64(truncatingIfNeeded: NIODeadline.now().uptimeNanoseconds) }
 }
 
 /// How to check a load balancer's servers (`loadBalancer.healthCheck`).

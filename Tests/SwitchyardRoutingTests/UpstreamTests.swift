@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import SwitchyardRouting
@@ -134,5 +135,20 @@ import Testing
         #expect((0..<20).allSatisfy { _ in balancer.nextServer()?.port == 2 })
         health.set(1, up: false)
         #expect(balancer.nextServer() == nil)
+    }
+}
+
+@Suite struct PassiveHealthTests {
+    @Test func failuresWithinTheWindowEjectTheServerForTheWindow() throws {
+        let health = ServerHealth(serverCount: 2, passive: .init(failureWindow: 200_000_000, maxFailedAttempts: 2))
+        #expect(!health.recordFailure(0))
+        #expect(health.isUp(0))
+        #expect(health.recordFailure(0), "the second failure within the window ejects")
+        #expect(!health.isUp(0))
+        #expect(health.isUp(1))
+        let deadline = ContinuousClock.now + .seconds(2)
+        while !health.isUp(0) && ContinuousClock.now < deadline { usleep(20_000) }
+        #expect(health.isUp(0), "back after the window")
+        #expect(!ServerHealth(serverCount: 1).recordFailure(0), "without passive checking failures change nothing")
     }
 }

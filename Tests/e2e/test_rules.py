@@ -278,3 +278,31 @@ http:
             t.join(timeout=15)
         self.assertEqual(statuses, [200] * 20)
         self.assertLessEqual(slow.requests, 5, "round robin would send 10 of 20 to the slow server")
+
+
+class PassiveHealthCheckTests(E2ETestCase):
+
+    def test_10n_failing_server_ejected_for_the_failure_window(self):
+        from harness import free_port, wait_until
+        alive = self.start_whoami("alive")
+        dead = "http://127.0.0.1:%d" % free_port()
+        self.write("p.yml", """
+http:
+  routers:
+    app: {rule: "Host(`app.test`)", service: app}
+  services:
+    app:
+      loadBalancer:
+        passiveHealthCheck: {failureWindow: 1500ms, maxFailedAttempts: 1}
+        servers: [{url: "%s"}, {url: "%s"}]
+""" % (dead, alive.url))
+        proxy = self.start_proxy(throttle="0s")
+        proxy.wait_routers(["app@file"])
+        first = [proxy.get("/", host="app.test").status for _ in range(2)]
+        self.assertEqual(sorted(first), [200, 502], "one try reaches the dead server")
+        self.assertEqual([proxy.get("/", host="app.test").status for _ in range(10)], [200] * 10,
+                         "ejected after its failure")
+        self.assertEqual(proxy.rawdata()["services"]["app@file"]["serverStatus"][dead], "DOWN")
+        self.assertIn("passive health check: server ejected", proxy.log())
+        wait_until(lambda: proxy.rawdata()["services"]["app@file"]["serverStatus"][dead] == "UP", 5,
+                   message="back in rotation after the window")
