@@ -8,6 +8,14 @@ import time
 from harness import LOOPBACK, E2ETestCase, Whoami, route_yaml
 
 
+def app_route(options, *urls):
+    """A dynamic file with router `app` (Host `app.test`) to load balancer `app` with `options` and `urls`."""
+    servers = ", ".join('{url: "%s"}' % u for u in urls)
+    return (
+        "http:\n  routers:\n    app: {rule: \"Host(`app.test`)\", service: app}\n"
+        "  services:\n    app:\n      loadBalancer:\n        %s\n        servers: [%s]\n" % (options, servers))
+
+
 class RuleTests(E2ETestCase):
 
     @classmethod
@@ -168,16 +176,7 @@ class HealthCheckTests(E2ETestCase):
     def test_10k_unhealthy_server_drained_and_back_503_when_none(self):
         from harness import WhoamiProcess, wait_until
         a, b = self.start_whoami("a"), self.start_whoami("b")
-        self.write("h.yml", """
-http:
-  routers:
-    app: {rule: "Host(`app.test`)", service: app}
-  services:
-    app:
-      loadBalancer:
-        healthCheck: {path: /health, interval: 200ms, timeout: 500ms}
-        servers: [{url: "%s"}, {url: "%s"}]
-""" % (a.url, b.url))
+        self.write("h.yml", app_route('healthCheck: {path: /health, interval: 200ms, timeout: 500ms}', a.url, b.url))
         proxy = self.start_proxy(throttle="0s")
         proxy.wait_status("app.test", 200)
 
@@ -250,16 +249,7 @@ class PowerOfTwoChoicesTests(E2ETestCase):
         import threading
         slow = self.start_silent_origin(delay=0.5)
         fast = self.start_whoami("fast")
-        self.write("p.yml", """
-http:
-  routers:
-    app: {rule: "Host(`app.test`)", service: app}
-  services:
-    app:
-      loadBalancer:
-        strategy: p2c
-        servers: [{url: "%s"}, {url: "%s"}]
-""" % (slow.url, fast.url))
+        self.write("p.yml", app_route('strategy: p2c', slow.url, fast.url))
         proxy = self.start_proxy(throttle="0s")
         proxy.wait_routers(["app@file"])
         statuses = []
@@ -286,16 +276,7 @@ class PassiveHealthCheckTests(E2ETestCase):
         from harness import free_port, wait_until
         alive = self.start_whoami("alive")
         dead = "http://127.0.0.1:%d" % free_port()
-        self.write("p.yml", """
-http:
-  routers:
-    app: {rule: "Host(`app.test`)", service: app}
-  services:
-    app:
-      loadBalancer:
-        passiveHealthCheck: {failureWindow: 1500ms, maxFailedAttempts: 1}
-        servers: [{url: "%s"}, {url: "%s"}]
-""" % (dead, alive.url))
+        self.write("p.yml", app_route('passiveHealthCheck: {failureWindow: 1500ms, maxFailedAttempts: 1}', dead, alive.url))
         proxy = self.start_proxy(throttle="0s")
         proxy.wait_routers(["app@file"])
         first = [proxy.get("/", host="app.test").status for _ in range(2)]
