@@ -57,6 +57,9 @@ public final class RequestScope: @unchecked Sendable {
     private var completions: [@Sendable () -> Void] = []
     /// Set by `retry`: when and how often the proxy sends the request again.
     public var retry: RetryPolicy?
+    /// Set by `errors`: which answers the proxy replaces with a page from another service (a policy of the routing
+    /// layer, which knows services).
+    public var errorPages: (any Sendable)?
 
     public init() {}
 

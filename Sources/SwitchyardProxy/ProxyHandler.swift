@@ -61,6 +61,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         logger.warning("passive health check: server ejected", metadata: ["service": "\(balancer.name)", "server": "\(server.url)"])
     }
 
+    /// The status to answer with while an error page (the `errors` middleware) replaces the server's answer.
+    private var errorPageStatus: Int?
+
     /// The balancer that chose the server, and which try this is (for `retry`).
     private var balancer: LoadBalancer?
     private var attempt = 1
@@ -208,6 +211,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         upstreamHead = nil
         server = nil
         middlewareContext = nil
+        errorPageStatus = nil
         balancer = nil
         attempt = 1
         setCookie = nil
@@ -369,6 +373,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func forwardRequestPart(_ part: HTTPClientRequestPart) {
+        // An error page is fetched with a request of its own; the client's body goes nowhere.
+        if errorPageStatus != nil { return }
         switch phase {
         case .connecting, .deciding:
             pending.append(part)
@@ -491,6 +497,35 @@ extension ProxyHandler {
     }
 }
 
+// MARK: Error pages
+
+extension ProxyHandler {
+    /// Replaces the server's answer with the error page of the `errors` middleware: a GET of the page on its
+    /// service, answered with the original status (or its rewrite). False when no server can serve the page.
+    fileprivate func fetchErrorPage(_ policy: ErrorPagesPolicy, status: Int, context: ChannelHandlerContext) -> Bool {
+        guard let request, case .loadBalancer(let pages)? = policy.service.resolved(), let server = pages.nextServer()
+        else { return false }
+        let host = request.headers.first(name: "host") ?? ""
+        let url = request.uri.hasPrefix("/") ? "\(settings.scheme)://\(host)\(request.uri)" : request.uri
+        var headers = request.headers
+        for name in ["content-length", "transfer-encoding", "expect"] { headers.remove(name: name) }
+        let page = HTTPRequestHead(version: .http1_1, method: .GET, uri: policy.path(for: status, url: url), headers: headers)
+        let upstreamHead = ForwardedRequest.make(
+            from: page, server: server, passHostHeader: pages.passHostHeader, clientIP: clientIP, scheme: settings.scheme,
+            proxyHostname: settings.hostname)
+        errorPageStatus = policy.clientStatus(for: status)
+        responseTimeout?.cancel()
+        responseTimeout = nil
+        self.upstreamHead = upstreamHead
+        self.server = server
+        self.balancer = pages
+        pending = [.end(nil)]
+        if !requestEnded { keepAlive = false }  // the rest of the client's body is not read into a new request
+        connect(to: server, first: .head(upstreamHead), fresh: false)
+        return true
+    }
+}
+
 // MARK: Proxy ← upstream
 
 extension ProxyHandler: UpstreamConnectionDelegate {
@@ -508,6 +543,15 @@ extension ProxyHandler: UpstreamConnectionDelegate {
                 upstream.close()
                 return
             }
+            if errorPageStatus == nil, let policy = middlewareContext?.scope.errorPages as? ErrorPagesPolicy,
+                policy.matches(Int(head.status.code)), fetchErrorPage(policy, status: Int(head.status.code), context: context)
+            {
+                upstream.delegate = nil
+                upstream.close()
+                return
+            }
+            var head = head
+            if let errorPageStatus { head.status = HTTPResponseStatus(statusCode: errorPageStatus) }
             responseStarted = true
             upstreamKeepsAlive = head.isKeepAlive
             responseTimeout?.cancel()

@@ -349,6 +349,23 @@ private struct Build {
                 info.errors.append(report(.httpMiddleware, name, message))
             } else if types[0] == "chain" {
                 // Built below, once the middlewares it names are.
+            } else if types[0] == "errors", let options = middleware.errors {
+                // Needs a service: built here, where services are known.
+                if let serviceName = options.service, let service = services[serviceName] {
+                    status.services[serviceName]?.usedBy.append(name)
+                    do {
+                        builtMiddlewares[name] = ErrorPages(policy: try ErrorPagesPolicy.make(options, service: service))
+                    } catch {
+                        info.status = .disabled
+                        info.errors.append(report(.httpMiddleware, name, key: "errors", error.description))
+                    }
+                } else {
+                    info.status = .disabled
+                    let message = options.service.map {
+                        status.services[$0] == nil ? "the service \"\($0)\" does not exist" : "the service \"\($0)\" is disabled"
+                    } ?? "the middleware names no service"
+                    info.errors.append(report(.httpMiddleware, name, key: "errors.service", message))
+                }
             } else if let kept = previous[name], kept.definition == middleware {
                 builtMiddlewares[name] = kept.middleware
             } else if let factory = compiler.middlewares.factory(for: types[0]) {

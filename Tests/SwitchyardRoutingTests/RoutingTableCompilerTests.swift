@@ -1,5 +1,7 @@
 import SwitchyardConfig
+import SwitchyardMiddleware
 import SwitchyardProviderKit
+import SwitchyardUpstream
 import Testing
 
 @testable import SwitchyardRouting
@@ -263,5 +265,31 @@ import Testing
         ])
         #expect(table.entryPoints["web"]?.route(Fixtures.request("/"))?.serviceName == "s@docker")
         #expect(table.status.services["s@docker"]?.usedBy == ["r@file"])
+    }
+}
+
+@Suite struct ErrorPagesPolicyTests {
+    static func policy(_ configure: (inout ErrorsMiddleware) -> Void) throws -> ErrorPagesPolicy {
+        var options = ErrorsMiddleware()
+        options.status = ["500-599", "404"]
+        options.query = "/{status}.html?orig={originalStatus}&u={url}"
+        configure(&options)
+        let service = ServiceTarget.loadBalancer(
+            LoadBalancer(name: "p", servers: [try UpstreamServer(url: "http://127.0.0.1:1")], passHostHeader: true))
+        return try ErrorPagesPolicy.make(options, service: service)
+    }
+
+    @Test func pathsAndStatuses() throws {
+        let policy = try Self.policy { $0.statusRewrites = ["503": 500] }
+        #expect(policy.matches(404) && policy.matches(503) && !policy.matches(403))
+        #expect(policy.clientStatus(for: 503) == 500)
+        #expect(policy.path(for: 503, url: "http://a.test/x?y=1") == "/500.html?orig=503&u=http%3A%2F%2Fa.test%2Fx%3Fy%3D1")
+        #expect(policy.path(for: 404, url: "/") == "/404.html?orig=404&u=%2F")
+    }
+
+    @Test func badOptions() {
+        #expect(throws: MiddlewareConfigurationError.self) { try Self.policy { $0.status = [] } }
+        #expect(throws: MiddlewareConfigurationError.self) { try Self.policy { $0.status = ["600"] } }
+        #expect(throws: MiddlewareConfigurationError.self) { try Self.policy { $0.statusRewrites = ["x": 500] } }
     }
 }

@@ -52,6 +52,30 @@ http:
 class MiddlewareCase(E2ETestCase):
     """A proxy with one whoami origin; `call` sends one request on a new connection."""
 
+    def start_status_origin(self, status):
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                body = b"busy\n"
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer((LOOPBACK, 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        return "http://%s:%d" % (LOOPBACK, server.server_address[1])
+
+
     def call(self, host, path="/", method="GET", headers=None):
         conn = http.client.HTTPConnection(LOOPBACK, self.proxy.web_port, timeout=10)
         try:
@@ -301,29 +325,6 @@ http:
 
 class RetryTests(MiddlewareCase):
 
-    def start_status_origin(self, status):
-        import http.server
-        import threading
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                body = b"busy\n"
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        server = http.server.ThreadingHTTPServer((LOOPBACK, 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
-        return "http://%s:%d" % (LOOPBACK, server.server_address[1])
-
     def test_20a_retry_on_network_errors_and_statuses(self):
         from harness import free_port
         alive = self.start_whoami("alive")
@@ -350,3 +351,42 @@ http:
         # a POST is not repeated unless retryNonIdempotentMethod
         statuses = [self.call("net.test", method="POST")[0] for _ in range(4)]
         self.assertIn(502, statuses)
+
+
+class ErrorPagesTests(MiddlewareCase):
+
+    def test_21a_error_pages_from_another_service(self):
+        pages = self.start_whoami("pages")
+        busy = self.start_status_origin(503)
+        self.write("e.yml", """
+http:
+  routers:
+    app:  {rule: "Host(`err.test`)", service: busy, middlewares: [pages]}
+    fine: {rule: "Host(`fine.test`)", service: pages-svc, middlewares: [pages]}
+    re:   {rule: "Host(`re.test`)", service: busy, middlewares: [rewrite]}
+  middlewares:
+    pages:   {errors: {status: ["500-599"], service: pages-svc, query: "/errors/{status}?from={url}"}}
+    rewrite: {errors: {status: ["503"], service: pages-svc, query: "/e/{status}/{originalStatus}", statusRewrites: {"503": 500}}}
+    broken:  {errors: {status: ["5xx"], service: pages-svc}}
+    orphan:  {errors: {status: ["500"], service: nowhere}}
+  services:
+    busy:      {loadBalancer: {servers: [{url: "%s"}]}}
+    pages-svc: {loadBalancer: {servers: [{url: "%s"}]}}
+""" % (busy, pages.url))
+        self.proxy = self.start_proxy(throttle="0s")
+        self.proxy.wait_routers(["app@file", "fine@file"])
+        status, _, body = self.call("err.test", "/page?x=1", method="GET")
+        self.assertEqual(status, 503)
+        seen = Whoami(body)
+        self.assertEqual(seen.hostname, "pages")
+        self.assertEqual(seen.request_line, "GET /errors/503?from=http%3A%2F%2Ferr.test%2Fpage%3Fx%3D1 HTTP/1.1")
+        status, _, body = self.call("fine.test", "/ok")
+        self.assertEqual(status, 200, "answers not in the list pass as they are")
+        self.assertEqual(Whoami(body).request_line, "GET /ok HTTP/1.1")
+        status, _, body = self.call("re.test", "/x")
+        self.assertEqual(status, 500)
+        self.assertEqual(Whoami(body).request_line, "GET /e/500/503 HTTP/1.1")
+        raw = self.proxy.rawdata()
+        self.assertIn("'5xx' is not a status", " ".join(raw["middlewares"]["broken@file"]["error"]))
+        self.assertIn('the service "nowhere@file" does not exist', " ".join(raw["middlewares"]["orphan@file"]["error"]))
+        self.assertIn("pages@file", raw["services"]["pages-svc@file"]["usedBy"])
