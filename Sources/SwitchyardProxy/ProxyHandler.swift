@@ -281,7 +281,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return answer(.serviceUnavailable, body: "no available server\n", context: context)
         }
         switch service {
-        case .weighted:
+        case .weighted, .failover:
+            // `resolved()` never ends on these.
             answer(.serviceUnavailable, body: "no available server\n", context: context)
         case .internal(let service):
             phase = .answeredLocally

@@ -8,6 +8,8 @@ public enum ServiceTarget: Sendable {
     case loadBalancer(LoadBalancer)
     /// A `weighted` service: weighted round robin over other services (canary splits).
     case weighted(WeightedServices)
+    /// A `failover` service: the main service while it has a healthy server, else the fallback.
+    indirect case failover(main: ServiceTarget, fallback: ServiceTarget)
     /// A service answered inside Switchyard (`api@internal`, `ping@internal`, `noop@internal`).
     case `internal`(any InternalService)
 }
@@ -49,6 +51,11 @@ public final class LoadBalancer: Sendable {
         }
         guard let server = nextServer(), let index = servers.firstIndex(of: server) else { return nil }
         return (server, sticky.setCookie(for: index))
+    }
+
+    /// Whether some server with weight is up.
+    public var hasAvailableServer: Bool {
+        servers.indices.contains { servers[$0].weight > 0 && (health?.isUp($0) ?? true) }
     }
 
     /// The next server: by the strategy, among the healthy ones; nil when none can take traffic (503).
@@ -96,11 +103,27 @@ extension ServiceTarget {
     /// refuses it), so the walk ends; nil when a weighted service has nothing to pick.
     public func resolved() -> ServiceTarget? {
         var target = self
-        while case .weighted(let weighted) = target {
-            guard let next = weighted.next() else { return nil }
-            target = next
+        while true {
+            switch target {
+            case .weighted(let weighted):
+                guard let next = weighted.next() else { return nil }
+                target = next
+            case .failover(let main, let fallback):
+                target = main.isAvailable ? main : fallback
+            case .loadBalancer, .internal:
+                return target
+            }
         }
-        return target
+    }
+
+    /// Whether the service has a server that can take a request now (by the health checks).
+    public var isAvailable: Bool {
+        switch self {
+        case .loadBalancer(let balancer): return balancer.hasAvailableServer
+        case .weighted(let weighted): return weighted.children.contains { $0.isAvailable }
+        case .failover(let main, let fallback): return main.isAvailable || fallback.isAvailable
+        case .internal: return true
+        }
     }
 }
 

@@ -124,7 +124,7 @@ private struct Build {
 
     mutating func compileServices() {
         for (name, service) in (http.services ?? [:]).sorted(by: { $0.key < $1.key }) {
-            if service.configuredKinds == ["weighted"], service.middlewares?.isEmpty ?? true {
+            if Self.composite.contains(service.configuredKinds), service.middlewares?.isEmpty ?? true {
                 status.services[name] = ServiceInfo(
                     name: name, provider: Self.provider(of: name), service: service, status: .enabled, errors: [],
                     usedBy: [], serverStatus: [:])
@@ -146,9 +146,9 @@ private struct Build {
             status.services[name] = info
         }
         for (name, service) in (http.services ?? [:]).sorted(by: { $0.key < $1.key })
-        where service.configuredKinds == ["weighted"] && service.middlewares?.isEmpty ?? true {
+        where Self.composite.contains(service.configuredKinds) && service.middlewares?.isEmpty ?? true {
             var visiting: [String] = []
-            _ = compileWeighted(name, visiting: &visiting)
+            _ = compileComposite(name, visiting: &visiting)
         }
         for (name, service) in compiler.internalServices {
             services[name] = .internal(service)
@@ -158,41 +158,64 @@ private struct Build {
         }
     }
 
-    /// Builds the weighted service `name` from the services it names (weighted ones included); a missing or
-    /// disabled child, a loop, or no child with weight disables it.
-    private mutating func compileWeighted(_ name: String, visiting: inout [String]) -> ServiceTarget? {
+    /// Service kinds that name other services, built after the load balancers.
+    static let composite: [[String]] = [["weighted"], ["failover"]]
+
+    /// Builds the weighted or failover service `name` from the services it names (composite ones included); a
+    /// missing or disabled child or a loop disables it.
+    private mutating func compileComposite(_ name: String, visiting: inout [String]) -> ServiceTarget? {
         if let built = services[name] { return built }
-        guard let weighted = http.services?[name]?.weighted, status.services[name]?.status != .disabled else {
-            return nil
-        }
+        guard let service = http.services?[name], status.services[name]?.status != .disabled else { return nil }
         func fail(_ key: String, _ message: String) -> ServiceTarget? {
             let error = report(.httpService, name, key: key, message)
             status.services[name]?.status = .disabled
             status.services[name]?.errors.append(error)
             return nil
         }
+        guard !visiting.contains(name) else {
+            return fail(service.configuredKinds.first ?? "", "the service includes itself: \((visiting + [name]).joined(separator: " -> "))")
+        }
+        visiting.append(name)
+        defer { visiting.removeLast() }
+        /// A child service by name: built, or built now.
+        func child(_ reference: String?, key: String, visiting: inout [String]) -> Result<ServiceTarget, Failure> {
+            guard let reference, !reference.isEmpty else { return .failure(Failure(key: key, message: "no service named")) }
+            status.services[reference]?.usedBy.append(name)
+            if let target = services[reference] ?? compileComposite(reference, visiting: &visiting) { return .success(target) }
+            if let existing = status.services[reference] {
+                return .failure(Failure(key: key, message: "the service \"\(reference)\" is disabled: \(existing.errors.first ?? "")"))
+            }
+            return .failure(Failure(key: key, message: "the service \"\(reference)\" does not exist"))
+        }
+        if let failover = service.failover {
+            if failover.healthCheck != nil { return fail("failover.healthCheck", "'healthCheck' is not supported yet") }
+            if failover.errors != nil { return fail("failover.errors", "'errors' is not supported yet") }
+            let main: ServiceTarget, fallback: ServiceTarget
+            switch child(failover.service, key: "failover.service", visiting: &visiting) {
+            case .success(let target): main = target
+            case .failure(let failure): return fail(failure.key ?? "failover", failure.message)
+            }
+            switch child(failover.fallback, key: "failover.fallback", visiting: &visiting) {
+            case .success(let target): fallback = target
+            case .failure(let failure): return fail(failure.key ?? "failover", failure.message)
+            }
+            let target = ServiceTarget.failover(main: main, fallback: fallback)
+            services[name] = target
+            return target
+        }
+        guard let weighted = service.weighted else { return nil }
         if weighted.sticky != nil { return fail("weighted.sticky", "'sticky' is not supported yet") }
         if weighted.healthCheck != nil { return fail("weighted.healthCheck", "'healthCheck' is not supported yet") }
         let references = weighted.services ?? []
         guard !references.isEmpty else { return fail("weighted.services", "the weighted service names no service") }
-        guard !visiting.contains(name) else {
-            return fail("weighted.services", "the service includes itself: \((visiting + [name]).joined(separator: " -> "))")
-        }
-        visiting.append(name)
-        defer { visiting.removeLast() }
         var children: [(target: ServiceTarget, weight: Int)] = []
         for (index, reference) in references.enumerated() {
             let key = "weighted.services[\(index)]"
-            guard let child = reference.name, !child.isEmpty else { return fail(key, "the entry has no name") }
             let weight = reference.weight ?? 1
             guard weight >= 0 else { return fail(key, "the weight must not be negative") }
-            status.services[child]?.usedBy.append(name)
-            if let target = services[child] ?? compileWeighted(child, visiting: &visiting) {
-                children.append((target, weight))
-            } else if let existing = status.services[child] {
-                return fail(key, "the service \"\(child)\" is disabled: \(existing.errors.first ?? "")")
-            } else {
-                return fail(key, "the service \"\(child)\" does not exist")
+            switch child(reference.name, key: key, visiting: &visiting) {
+            case .success(let target): children.append((target, weight))
+            case .failure(let failure): return fail(key, failure.message)
             }
         }
         guard children.contains(where: { $0.weight > 0 }) else {

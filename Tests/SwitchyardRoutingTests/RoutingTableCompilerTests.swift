@@ -238,6 +238,34 @@ import Testing
         #expect(broken.healthChecks.isEmpty)
     }
 
+    @Test func failoverUsesTheFallbackWhileTheMainHasNoHealthyServer() throws {
+        var main = Fixtures.service(["http://127.0.0.1:1"])
+        var check = ServerHealthCheck()
+        check.path = "/health"
+        main.loadBalancer?.healthCheck = check
+        var failover = FailoverService()
+        failover.service = "main"
+        failover.fallback = "spare"
+        var service = HTTPService()
+        service.failover = failover
+        var broken = HTTPService()
+        broken.failover = FailoverService()
+        broken.failover?.service = "main"
+        broken.failover?.fallback = "nothing"
+        let table = Fixtures.table([
+            Fixtures.snapshot(
+                routers: ["r": Fixtures.router("Path(`/`)", service: "app")],
+                services: ["main": main, "spare": Fixtures.service(["http://127.0.0.1:2"]), "app": service, "broken": broken])
+        ])
+        let route = try #require(table.entryPoints["web"]?.route(Fixtures.request("/")))
+        guard case .loadBalancer(let first)? = route.service.resolved() else { Issue.record("no leaf"); return }
+        #expect(first.name == "main@file")
+        try #require(table.healthChecks.first).health.set(0, up: false)
+        guard case .loadBalancer(let second)? = route.service.resolved() else { Issue.record("no leaf"); return }
+        #expect(second.name == "spare@file")
+        #expect(table.status.services["broken@file"]?.errors.first?.contains("\"nothing@file\" does not exist") == true)
+    }
+
     @Test func serviceValidation() throws {
         var twoKinds = Fixtures.service(["http://127.0.0.1:1"])
         twoKinds.weighted = WeightedService()

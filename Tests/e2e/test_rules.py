@@ -287,3 +287,29 @@ class PassiveHealthCheckTests(E2ETestCase):
         self.assertIn("passive health check: server ejected", proxy.log())
         wait_until(lambda: proxy.rawdata()["services"]["app@file"]["serverStatus"][dead] == "UP", 5,
                    message="back in rotation after the window")
+
+
+class FailoverTests(E2ETestCase):
+
+    def test_10o_failover_to_the_fallback_while_main_is_down(self):
+        from harness import wait_until
+        main, spare = self.start_whoami("main"), self.start_whoami("spare")
+        self.write("f.yml", """
+http:
+  routers:
+    app: {rule: "Host(`app.test`)", service: app}
+  services:
+    app: {failover: {service: main, fallback: spare}}
+    main:
+      loadBalancer:
+        healthCheck: {path: /health, interval: 200ms, timeout: 500ms}
+        servers: [{url: "%s"}]
+    spare: {loadBalancer: {servers: [{url: "%s"}]}}
+""" % (main.url, spare.url))
+        proxy = self.start_proxy(throttle="0s")
+        proxy.wait_status("app.test", 200)
+        self.assertEqual({Whoami(proxy.get("/", host="app.test").text).hostname for _ in range(4)}, {"main"})
+        main.stop()
+        wait_until(lambda: proxy.rawdata()["services"]["main@file"]["serverStatus"].get(main.url) == "DOWN", 5,
+                   message="main DOWN")
+        self.assertEqual({Whoami(proxy.get("/", host="app.test").text).hostname for _ in range(4)}, {"spare"})
