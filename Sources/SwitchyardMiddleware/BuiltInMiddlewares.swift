@@ -19,6 +19,7 @@ enum BuiltInMiddlewares {
         MiddlewareType("basicAuth") { try $0.basicAuth.map(BasicAuth.init) },
         MiddlewareType("inFlightReq") { try $0.inFlightReq.map(InFlightReq.init) },
         MiddlewareType("retry") { try $0.retry.map(Retry.init) },
+        MiddlewareType("compress") { try $0.compress.map(Compress.init) },
     ]
 }
 

@@ -60,6 +60,8 @@ public final class RequestScope: @unchecked Sendable {
     /// Set by `errors`: which answers the proxy replaces with a page from another service (a policy of the routing
     /// layer, which knows services).
     public var errorPages: (any Sendable)?
+    /// Set by `compress`: the encoding for the response, if it qualifies.
+    public var compression: CompressionPolicy?
 
     public init() {}
 

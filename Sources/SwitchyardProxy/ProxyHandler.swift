@@ -1,3 +1,4 @@
+import CompressNIO
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -60,6 +61,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         else { return }
         logger.warning("passive health check: server ejected", metadata: ["service": "\(balancer.name)", "server": "\(server.url)"])
     }
+
+    /// Compresses the response body when the `compress` middleware asked and the response qualifies.
+    private var compressor: (any NIOCompressor)?
 
     /// The status to answer with while an error page (the `errors` middleware) replaces the server's answer.
     private var errorPageStatus: Int?
@@ -212,6 +216,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         server = nil
         middlewareContext = nil
         errorPageStatus = nil
+        compressor = nil
         balancer = nil
         attempt = 1
         setCookie = nil
@@ -498,6 +503,40 @@ extension ProxyHandler {
     }
 }
 
+// MARK: Compression
+
+extension ProxyHandler {
+    /// Switches the response to the negotiated encoding when it qualifies: no length (the body changes), the
+    /// encoding named, `Vary: Accept-Encoding`. HTTP/1.0 clients get the body as it is (no chunked framing).
+    fileprivate func startCompressionIfAsked(_ response: inout HTTPResponseHead, request: HTTPRequestHead) {
+        guard let policy = middlewareContext?.scope.compression, request.version != .http1_0,
+            policy.applies(to: response, request: request)
+        else { return }
+        let compressor = CompressionAlgorithm.gzip().compressor
+        do {
+            try compressor.startStream()
+        } catch {
+            return
+        }
+        self.compressor = compressor
+        response.headers.remove(name: "content-length")
+        response.headers.replaceOrAdd(name: "Content-Encoding", value: policy.encoding)
+        let vary = response.headers.first(name: "vary") ?? ""
+        if !vary.lowercased().contains("accept-encoding") {
+            response.headers.replaceOrAdd(name: "Vary", value: vary.isEmpty ? "Accept-Encoding" : vary + ", Accept-Encoding")
+        }
+    }
+
+    /// A response that cannot go on: the client learns by the connection closing.
+    fileprivate func failMidResponse(_ upstream: UpstreamConnection, context: ChannelHandlerContext) {
+        upstream.delegate = nil
+        upstream.close()
+        compressor = nil
+        phase = .idle
+        context.close(promise: nil)
+    }
+}
+
 // MARK: Error pages
 
 extension ProxyHandler {
@@ -574,13 +613,22 @@ extension ProxyHandler: UpstreamConnectionDelegate {
             if request.version == .http1_0 && !hasLength && request.method != .HEAD { keepAlive = false }
             var response = ForwardedRequest.clientResponse(from: head, version: request.version, keepAlive: keepAlive)
             if let setCookie { response.headers.add(name: "Set-Cookie", value: setCookie) }
+            startCompressionIfAsked(&response, request: request)
             if let route, let middlewareContext {
                 for middleware in route.middlewares.reversed() {
                     middleware.handleResponse(&response, request: request, context: middlewareContext)
                 }
             }
             context.write(wrapOutboundOut(.head(response)), promise: nil)
-        case .body(let buffer):
+        case .body(var buffer):
+            if let compressor {
+                do {
+                    buffer = try buffer.compressStream(with: compressor, flush: .sync, allocator: context.channel.allocator)
+                } catch {
+                    logger.error("compressing a response failed", metadata: ["error": "\(error)"])
+                    return failMidResponse(upstream, context: context)
+                }
+            }
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             if !context.channel.isWritable {
                 // Pause first: the flush can make the channel writable again, which resumes reading.
@@ -589,6 +637,18 @@ extension ProxyHandler: UpstreamConnectionDelegate {
             }
         case .end(let trailers):
             if switchingProtocols { return switchToTunnel(upstream: upstream, context: context) }
+            if let compressor {
+                do {
+                    var empty = context.channel.allocator.buffer(capacity: 0)
+                    let last = try empty.compressStream(with: compressor, flush: .finish, allocator: context.channel.allocator)
+                    try compressor.finishStream()
+                    self.compressor = nil
+                    context.write(wrapOutboundOut(.body(.byteBuffer(last))), promise: nil)
+                } catch {
+                    logger.error("compressing a response failed", metadata: ["error": "\(error)"])
+                    return failMidResponse(upstream, context: context)
+                }
+            }
             // The connection is reused only after a complete exchange both ways.
             let reusable = requestEnded && upstreamKeepsAlive
             pool.release(upstream, reusable: reusable)

@@ -163,3 +163,39 @@ import Testing
         #expect(context.scope.retry?.attempts == 4)
     }
 }
+
+@Suite struct CompressTests {
+    static func compress(_ yaml: String = "compress: {}") throws -> Compress {
+        try #require(try Run.middleware(yaml) as? Compress)
+    }
+
+    @Test(arguments: [
+        (["gzip, deflate, br"], "gzip"), (["br;q=1.0, gzip;q=0.5"], "gzip"), (["gzip;q=0"], nil), (["*"], "gzip"),
+        (["br, zstd"], nil), ([], nil), (["identity"], nil),
+    ] as [([String], String?)])
+    func negotiatesGzip(_ accept: [String], _ chosen: String?) throws {
+        #expect(try Self.compress().negotiate(accept) == chosen)
+    }
+
+    @Test func defaultEncodingWhenTheClientSaysNothing() throws {
+        #expect(try Self.compress("compress: {defaultEncoding: gzip}").negotiate([]) == "gzip")
+    }
+
+    @Test func whichResponsesQualify() throws {
+        let policy = CompressionPolicy(encoding: "gzip", minimumBytes: 1024, excludedTypes: ["image/png"], includedTypes: [])
+        let get = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
+        func head(_ headers: [(String, String)], _ status: HTTPResponseStatus = .ok) -> HTTPResponseHead {
+            HTTPResponseHead(version: .http1_1, status: status, headers: HTTPHeaders(headers))
+        }
+        #expect(policy.applies(to: head([("Content-Type", "text/html"), ("Content-Length", "5000")]), request: get))
+        #expect(policy.applies(to: head([("Content-Type", "text/html")]), request: get), "unknown length: compressed")
+        #expect(!policy.applies(to: head([("Content-Length", "100")]), request: get), "too small")
+        #expect(!policy.applies(to: head([("Content-Type", "image/png; x=1")]), request: get))
+        #expect(!policy.applies(to: head([("Content-Encoding", "br")]), request: get))
+        #expect(!policy.applies(to: head([], .noContent), request: get))
+        #expect(!policy.applies(to: head([]), request: HTTPRequestHead(version: .http1_1, method: .HEAD, uri: "/")))
+        let only = CompressionPolicy(encoding: "gzip", minimumBytes: 0, excludedTypes: [], includedTypes: ["application/json"])
+        #expect(only.applies(to: head([("Content-Type", "application/json")]), request: get))
+        #expect(!only.applies(to: head([("Content-Type", "text/html")]), request: get))
+    }
+}

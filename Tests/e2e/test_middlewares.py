@@ -390,3 +390,40 @@ http:
         self.assertIn("'5xx' is not a status", " ".join(raw["middlewares"]["broken@file"]["error"]))
         self.assertIn('the service "nowhere@file" does not exist', " ".join(raw["middlewares"]["orphan@file"]["error"]))
         self.assertIn("pages@file", raw["services"]["pages-svc@file"]["usedBy"])
+
+
+class CompressTests(MiddlewareCase):
+
+    def test_22a_gzip_streams_large_responses(self):
+        import gzip
+        self.o1 = self.start_whoami("o1")
+        self.write("c.yml", """
+http:
+  routers:
+    app: {rule: "Host(`gz.test`)", service: s, middlewares: [gz]}
+  middlewares:
+    gz: {compress: {minResponseBodyBytes: 1024}}
+  services:
+    s: {loadBalancer: {servers: [{url: "%s"}]}}
+""" % self.o1.url)
+        self.proxy = self.start_proxy(throttle="0s")
+        self.proxy.wait_routers(["app@file"])
+        size = 3 * 1024 * 1024
+        conn = http.client.HTTPConnection(LOOPBACK, self.proxy.web_port, timeout=20)
+        self.addCleanup(conn.close)
+        conn.request("GET", "/data?size=%d" % size, headers={"Host": "gz.test", "Accept-Encoding": "gzip"})
+        response = conn.getresponse()
+        raw = response.read()
+        self.assertEqual(response.status, 200)
+        self.assertEqual(response.getheader("Content-Encoding"), "gzip")
+        self.assertIn("Accept-Encoding", response.getheader("Vary") or "")
+        self.assertLess(len(raw), size // 100, "3 MB of 'x' compresses to a few KB")
+        self.assertEqual(gzip.decompress(raw), b"x" * size)
+        # the connection is still good for the next request
+        conn.request("GET", "/health", headers={"Host": "gz.test", "Accept-Encoding": "gzip"})
+        small = conn.getresponse()
+        self.assertEqual(small.read(), b"OK", "under minResponseBodyBytes: as it is")
+        self.assertIsNone(small.getheader("Content-Encoding"))
+        status, headers, body = self.call("gz.test", "/data?size=5000")
+        self.assertNotIn("content-encoding", headers, "no Accept-Encoding, no compression")
+        self.assertEqual(len(body), 5000)
