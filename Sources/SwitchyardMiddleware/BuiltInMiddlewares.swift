@@ -20,6 +20,7 @@ enum BuiltInMiddlewares {
         MiddlewareType("inFlightReq") { try $0.inFlightReq.map(InFlightReq.init) },
         MiddlewareType("retry") { try $0.retry.map(Retry.init) },
         MiddlewareType("compress") { try $0.compress.map(Compress.init) },
+        MiddlewareType("circuitBreaker") { try $0.circuitBreaker.map(CircuitBreaker.init) },
     ]
 }
 

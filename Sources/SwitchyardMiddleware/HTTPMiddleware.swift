@@ -62,6 +62,9 @@ public final class RequestScope: @unchecked Sendable {
     public var errorPages: (any Sendable)?
     /// Set by `compress`: the encoding for the response, if it qualifies.
     public var compression: CompressionPolicy?
+    /// Set by the proxy: the status the client got, and whether the server could not be reached or failed.
+    public var responseStatus: Int?
+    public var upstreamFailed = false
 
     public init() {}
 

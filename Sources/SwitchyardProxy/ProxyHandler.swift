@@ -56,6 +56,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var setCookie: String?
     /// Tells passive health checking that the current server failed this request.
     private func recordServerFailure() {
+        middlewareContext?.scope.upstreamFailed = true
         guard let balancer, let health = balancer.health, health.passive != nil, let server,
             let index = balancer.servers.firstIndex(of: server), health.recordFailure(index)
         else { return }
@@ -416,6 +417,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // Upgrade requests leave the decoder stopped; the connection cannot carry another request.
         if isUpgradeRequest { keepAlive = false }
         if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
+        middlewareContext?.scope.responseStatus = Int(status.code)
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
         if request.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         responseEndedLocally = true
@@ -619,6 +621,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
                     middleware.handleResponse(&response, request: request, context: middlewareContext)
                 }
             }
+            middlewareContext?.scope.responseStatus = Int(response.status.code)
             context.write(wrapOutboundOut(.head(response)), promise: nil)
         case .body(var buffer):
             if let compressor {

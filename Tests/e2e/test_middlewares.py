@@ -2,6 +2,7 @@
 
 import http.client
 import json
+import time
 
 from harness import LOOPBACK, E2ETestCase, Whoami
 
@@ -41,7 +42,7 @@ http:
         addVaryHeader: true
     api-chain: {chain: {middlewares: [strip, custom]}}
     bad-regex: {replacePathRegex: {regex: "(", replacement: /x}}
-    limit:     {circuitBreaker: {expression: "NetworkErrorRatio() > 0.5"}}
+    limit:     {digestAuth: {users: ["user:realm:0123456789abcdef0123456789abcdef"]}}
   services:
     s:
       loadBalancer:
@@ -170,7 +171,7 @@ class MiddlewareTests(MiddlewareCase):
         self.assertIn("invalid regular expression", " ".join(bad["error"]))
         self.assertIn("m.yml:", " ".join(bad["error"]))
         self.assertEqual(raw["routers"]["broken@file"]["status"], "disabled")
-        self.assertIn("'circuitBreaker' is not supported yet", " ".join(raw["middlewares"]["limit@file"]["error"]))
+        self.assertIn("'digestAuth' is not supported yet", " ".join(raw["middlewares"]["limit@file"]["error"]))
         self.assertEqual(raw["routers"]["pending@file"]["status"], "disabled")
         self.assertEqual(self.call("broken.test")[0], 404)
         self.assertEqual(raw["middlewares"]["strip@file"]["type"], "stripPrefix")
@@ -427,3 +428,37 @@ http:
         status, headers, body = self.call("gz.test", "/data?size=5000")
         self.assertNotIn("content-encoding", headers, "no Accept-Encoding, no compression")
         self.assertEqual(len(body), 5000)
+
+
+class CircuitBreakerTests(MiddlewareCase):
+
+    def test_23a_breaker_opens_on_errors_and_recovers(self):
+        failing = self.start_status_origin(500)
+        self.write("b.yml", """
+http:
+  routers:
+    app: {rule: "Host(`cb.test`)", service: s, middlewares: [breaker]}
+  middlewares:
+    breaker:
+      circuitBreaker:
+        expression: "ResponseCodeRatio(500, 600, 0, 600) > 0.5"
+        checkPeriod: 50ms
+        fallbackDuration: 1s
+        recoveryDuration: 500ms
+  services:
+    s: {loadBalancer: {servers: [{url: "%s"}]}}
+""" % failing)
+        self.proxy = self.start_proxy(throttle="0s")
+        self.proxy.wait_routers(["app@file"])
+        bodies = []
+        for _ in range(20):
+            status, _, body = self.call("cb.test")
+            bodies.append((status, body.strip()))
+            time.sleep(0.06)
+        self.assertEqual(bodies[0], (500, "busy"), "closed: the server's answer")
+        self.assertIn((503, "Service Unavailable"), bodies, "open: the breaker answers")
+        opened = bodies.index((503, "Service Unavailable"))
+        self.assertTrue(all(b == (503, "Service Unavailable") for b in bodies[opened:opened + 10]),
+                        "it stays open for the fallback duration")
+        time.sleep(1.8)  # fallback (1 s) and recovery (0.5 s) are over
+        self.assertEqual(self.call("cb.test")[2].strip(), "busy", "closed again: requests reach the server")
