@@ -17,6 +17,7 @@ enum BuiltInMiddlewares {
         MiddlewareType("ipWhiteList") { options in try options.ipWhiteList.map { try IPAllowList($0, type: "ipWhiteList") } },
         MiddlewareType("rateLimit") { try $0.rateLimit.map(RateLimit.init) },
         MiddlewareType("basicAuth") { try $0.basicAuth.map(BasicAuth.init) },
+        MiddlewareType("digestAuth") { try $0.digestAuth.map(DigestAuth.init) },
         MiddlewareType("inFlightReq") { try $0.inFlightReq.map(InFlightReq.init) },
         MiddlewareType("retry") { try $0.retry.map(Retry.init) },
         MiddlewareType("compress") { try $0.compress.map(Compress.init) },

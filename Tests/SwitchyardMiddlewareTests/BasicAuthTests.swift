@@ -82,3 +82,38 @@ import Testing
         #expect(Run.failure("basicAuth: {usersFile: '\(path)'}")?.contains("\(path):1: the hash of 'carol'") == true)
     }
 }
+
+@Suite struct DigestAuthTests {
+    static let ha1 = DigestAuth.md5Hex("alice:traefik:secret")
+
+    static func authorize(_ middleware: DigestAuth, password: String, nonce: String? = nil, uri: String = "/x") -> MiddlewareAction {
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: uri, headers: HTTPHeaders([("Host", "a")]))
+        let nonce = nonce ?? middleware.makeNonce()
+        let ha1 = DigestAuth.md5Hex("alice:traefik:\(password)")
+        let ha2 = DigestAuth.md5Hex("GET:\(uri)")
+        let response = DigestAuth.md5Hex("\(ha1):\(nonce):00000001:abc:auth:\(ha2)")
+        head.headers.add(
+            name: "Authorization",
+            value: "Digest username=\"alice\", realm=\"traefik\", nonce=\"\(nonce)\", uri=\"\(uri)\", qop=auth, nc=00000001, cnonce=\"abc\", response=\"\(response)\"")
+        return middleware.handleRequest(&head, context: Run.context)
+    }
+
+    @Test func fullHandshake() throws {
+        let middleware = try #require(
+            try Run.middleware("digestAuth: {users: ['alice:traefik:\(Self.ha1)', 'bob:other:\(Self.ha1)']}") as? DigestAuth)
+        #expect(middleware.users.keys.sorted() == ["alice"], "users of another realm are not loaded")
+        var bare = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/x", headers: HTTPHeaders([("Host", "a")]))
+        guard case .respond(let status, let headers, _) = middleware.handleRequest(&bare, context: Run.context) else {
+            Issue.record("no credentials: a challenge"); return
+        }
+        #expect(status == .unauthorized)
+        let challenge = try #require(headers["WWW-Authenticate"].first)
+        #expect(challenge.hasPrefix("Digest realm=\"traefik\", nonce=\""))
+        #expect(challenge.contains("qop=\"auth\""))
+        guard case .proceed = Self.authorize(middleware, password: "secret") else { Issue.record("accepted"); return }
+        guard case .respond = Self.authorize(middleware, password: "wrong") else { Issue.record("refused"); return }
+        let stale = middleware.makeNonce(at: Date().timeIntervalSince1970 - 600)
+        guard case .respond = Self.authorize(middleware, password: "secret", nonce: stale) else { Issue.record("stale"); return }
+        guard case .respond = Self.authorize(middleware, password: "secret", nonce: "1-forged") else { Issue.record("forged"); return }
+    }
+}

@@ -196,6 +196,8 @@ import Testing
         ("rateLimit: {average: 1, redis: {endpoints: ['127.0.0.1:6379']}}", "Redis are not supported yet"),
         ("rateLimit: {average: 1, sourceCriterion: {requestHost: true, requestHeaderName: X-Key}}", "set one of"),
         ("basicAuth: {}", "basicAuth: no users"),
+        ("digestAuth: {users: ['a:traefik:short']}", "expected name:realm:md5-hex"),
+        ("digestAuth: {users: ['a:other:0123456789abcdef0123456789abcdef']}", "no users for the realm 'traefik'"),
         ("inFlightReq: {amount: 0}", "inFlightReq.amount: must be at least 1"),
         ("retry: {}", "retry.attempts: must be at least 1"),
         ("circuitBreaker: {}", "circuitBreaker.expression: no expression given"),

@@ -96,9 +96,9 @@ import Testing
 
     @Test func unimplementedMiddlewareTypeDisablesItsRouters() throws {
         var middleware = Middleware()
-        var digest = DigestAuthMiddleware()
-        digest.users = ["user:realm:0123456789abcdef0123456789abcdef"]
-        middleware.digestAuth = digest
+        var buffering = BufferingMiddleware()
+        buffering.maxRequestBodyBytes = 1024
+        middleware.buffering = buffering
         var router = Fixtures.router("Path(`/`)")
         router.middlewares = ["limit", "ghost"]
         let table = Fixtures.table([
@@ -106,7 +106,7 @@ import Testing
                 routers: ["r": router], services: ["s": Fixtures.service(["http://127.0.0.1:1"])],
                 middlewares: ["limit": middleware, "none": Middleware()])
         ])
-        #expect(table.status.middlewares["limit@file"]?.errors.first?.contains("'digestAuth' is not supported yet") == true)
+        #expect(table.status.middlewares["limit@file"]?.errors.first?.contains("'buffering' is not supported yet") == true)
         #expect(table.status.middlewares["none@file"]?.status == .disabled)
         #expect(table.status.routers["r@file"]?.status == .disabled)
         #expect(table.status.routers["r@file"]?.errors.first?.contains("middleware \"limit@file\" is disabled") == true)

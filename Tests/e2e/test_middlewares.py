@@ -42,7 +42,7 @@ http:
         addVaryHeader: true
     api-chain: {chain: {middlewares: [strip, custom]}}
     bad-regex: {replacePathRegex: {regex: "(", replacement: /x}}
-    limit:     {digestAuth: {users: ["user:realm:0123456789abcdef0123456789abcdef"]}}
+    limit:     {buffering: {maxRequestBodyBytes: 1024}}
   services:
     s:
       loadBalancer:
@@ -171,7 +171,7 @@ class MiddlewareTests(MiddlewareCase):
         self.assertIn("invalid regular expression", " ".join(bad["error"]))
         self.assertIn("m.yml:", " ".join(bad["error"]))
         self.assertEqual(raw["routers"]["broken@file"]["status"], "disabled")
-        self.assertIn("'digestAuth' is not supported yet", " ".join(raw["middlewares"]["limit@file"]["error"]))
+        self.assertIn("'buffering' is not supported yet", " ".join(raw["middlewares"]["limit@file"]["error"]))
         self.assertEqual(raw["routers"]["pending@file"]["status"], "disabled")
         self.assertEqual(self.call("broken.test")[0], 404)
         self.assertEqual(raw["middlewares"]["strip@file"]["type"], "stripPrefix")
@@ -462,3 +462,36 @@ http:
                         "it stays open for the fallback duration")
         time.sleep(1.8)  # fallback (1 s) and recovery (0.5 s) are over
         self.assertEqual(self.call("cb.test")[2].strip(), "busy", "closed again: requests reach the server")
+
+
+class DigestAuthTests(MiddlewareCase):
+
+    def test_24a_digest_auth_with_curl(self):
+        import hashlib
+        import subprocess
+        o1 = self.start_whoami("o1")
+        ha1 = hashlib.md5(b"alice:staff:secret").hexdigest()
+        self.write("d.yml", """
+http:
+  routers:
+    app: {rule: "Host(`digest.test`)", service: s, middlewares: [digest]}
+  middlewares:
+    digest: {digestAuth: {realm: staff, users: ["alice:staff:%s"], headerField: X-User}}
+  services:
+    s: {loadBalancer: {servers: [{url: "%s"}]}}
+""" % (ha1, o1.url))
+        self.proxy = self.start_proxy(throttle="0s")
+        self.proxy.wait_routers(["app@file"])
+        url = "http://%s:%d/private" % (LOOPBACK, self.proxy.web_port)
+
+        def curl(*extra):
+            out = subprocess.run(["curl", "-s", "-H", "Host: digest.test", "-w", "\n%{http_code}"] + list(extra) + [url],
+                                 capture_output=True, text=True, timeout=20)
+            body, _, code = out.stdout.rpartition("\n")
+            return int(code), body
+
+        code, body = curl("--digest", "-u", "alice:secret")
+        self.assertEqual(code, 200, body)
+        self.assertEqual(Whoami(body).header("X-User"), "alice")
+        self.assertEqual(curl("--digest", "-u", "alice:wrong")[0], 401)
+        self.assertEqual(curl()[0], 401)
