@@ -71,11 +71,13 @@ final class CircuitBreaker: HTTPMiddleware {
     /// Whether a request arriving at `now` goes through; `lottery` in 0..<1 decides during recovery.
     func admit(now: Int64, lottery: Double) -> Bool {
         state.withLockedValue { state in
+            if case .open(let until) = state.mode, now >= until {
+                // The fallback time is over: recovery runs from its end, whenever the next request comes.
+                state.mode = .recovering(from: until, until: until + recoveryDuration)
+            }
             switch state.mode {
-            case .open(let until):
-                guard now >= until else { return false }
-                state.mode = .recovering(from: now, until: now + recoveryDuration)
-                return lottery < 0.0 || recoveryDuration == 0
+            case .open:
+                return false
             case .recovering(let from, let until):
                 if now >= until {
                     state.mode = .closed
