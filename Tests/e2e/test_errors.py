@@ -4,7 +4,7 @@ import socket
 import threading
 import time
 
-from harness import LOOPBACK, E2ETestCase, free_port, route_yaml
+from harness import LOOPBACK, E2ETestCase, SilentOrigin, free_port, route_yaml
 
 
 class ErrorResponseTests(E2ETestCase):
@@ -78,56 +78,33 @@ class ErrorResponseTests(E2ETestCase):
         proxy.check_alive()
 
 
-class FirstRequestOnlyOrigin(object):
+class FirstRequestOnlyOrigin(SilentOrigin):
     """Answers the first request of each connection with keep-alive, then closes the connection without an answer
     when the next request arrives: a server closing an idle keep-alive connection just as it is reused."""
 
-    def __init__(self):
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((LOOPBACK, 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        deadline = time.monotonic() + 120
-        while not self._stop.is_set() and time.monotonic() < deadline:
-            try:
-                c, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            threading.Thread(target=self._serve, args=(c,), daemon=True).start()
+    @property
+    def connections(self):
+        with self._lock:
+            return len(self._conns)
 
     def _serve(self, c):
-            c.settimeout(5)
-            try:
-                buf = b""
-                served = 0
-                while served < 2:
-                    chunk = c.recv(65536)
-                    if not chunk:
-                        break
-                    buf += chunk
-                    if b"\r\n\r\n" not in buf:
-                        continue
-                    buf = buf.split(b"\r\n\r\n", 1)[1]
-                    served += 1
-                    if served == 1:
-                        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-            except OSError:
-                pass
-            finally:
-                c.close()
+        c.settimeout(5)
+        try:
+            buf = b""
+            served = 0
+            while served < 2:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+                if b"\r\n\r\n" not in buf:
+                    continue
+                buf = buf.split(b"\r\n\r\n", 1)[1]
+                served += 1
+                if served == 1:
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        except OSError:
+            pass
+        finally:
+            c.close()
 
-    def close(self):
-        self._stop.set()
-        self.sock.close()
-        self._thread.join(timeout=2)
