@@ -61,7 +61,8 @@ struct StaticConfigurationLoader {
     var environment: [String: String]
 
     func load() throws(ConfigurationIssue) -> Loaded {
-        var (flagNode, configFile) = try parseFlags()
+        let (flagNode, flagConfigFile) = try parseFlags()
+        var configFile = flagConfigFile
         let environmentNode = try parseEnvironment()
         var sources: [String] = []
         var fileNode: ConfigNode?
@@ -89,7 +90,6 @@ struct StaticConfigurationLoader {
         var merged = fileNode ?? ConfigNode(.mapping([]), at: SourceLocation(source: "defaults"))
         if let environmentNode { merged = Self.merge(merged, environmentNode) }
         if let flagNode { merged = Self.merge(merged, flagNode) }
-        flagNode = nil
         let configuration = try ConfigNodeDecoder.decode(StaticConfiguration.self, from: merged)
         return Loaded(
             configuration: configuration, sources: sources, baseDirectory: baseDirectory,
