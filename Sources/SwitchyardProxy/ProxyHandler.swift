@@ -283,11 +283,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Sends the request to the route's service.
     private func dispatch(_ head: HTTPRequestHead, route: Route, context: ChannelHandlerContext) {
-        guard let service = route.service.resolved() else {
+        guard let service = route.service.resolved(client: clientAddress) else {
             return answer(.serviceUnavailable, body: "no available server\n", context: context)
         }
         switch service {
-        case .weighted, .failover:
+        case .weighted, .failover, .highestRandomWeight:
             // `resolved()` never ends on these.
             answer(.serviceUnavailable, body: "no available server\n", context: context)
         case .internal(let service):
@@ -545,7 +545,7 @@ extension ProxyHandler {
     /// Replaces the server's answer with the error page of the `errors` middleware: a GET of the page on its
     /// service, answered with the original status (or its rewrite). False when no server can serve the page.
     fileprivate func fetchErrorPage(_ policy: ErrorPagesPolicy, status: Int, context: ChannelHandlerContext) -> Bool {
-        guard let request, case .loadBalancer(let pages)? = policy.service.resolved(), let server = pages.nextServer()
+        guard let request, case .loadBalancer(let pages)? = policy.service.resolved(client: clientAddress), let server = pages.nextServer()
         else { return false }
         let host = request.headers.first(name: "host") ?? ""
         let url = request.uri.hasPrefix("/") ? "\(settings.scheme)://\(host)\(request.uri)" : request.uri

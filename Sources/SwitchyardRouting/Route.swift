@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import SwitchyardMiddleware
@@ -10,6 +11,8 @@ public enum ServiceTarget: Sendable {
     case weighted(WeightedServices)
     /// A `failover` service: the main service while it has a healthy server, else the fallback.
     indirect case failover(main: ServiceTarget, fallback: ServiceTarget)
+    /// A `highestRandomWeight` service: rendezvous hashing of the client's address over services.
+    case highestRandomWeight(RendezvousServices)
     /// A service answered inside Switchyard (`api@internal`, `ping@internal`, `noop@internal`).
     case `internal`(any InternalService)
 }
@@ -101,7 +104,7 @@ public final class WeightedServices: Sendable {
 extension ServiceTarget {
     /// Follows weighted services down to the one that answers. Weighted services cannot nest in a loop (the compiler
     /// refuses it), so the walk ends; nil when a weighted service has nothing to pick.
-    public func resolved() -> ServiceTarget? {
+    public func resolved(client: [UInt8] = []) -> ServiceTarget? {
         var target = self
         while true {
             switch target {
@@ -110,6 +113,9 @@ extension ServiceTarget {
                 target = next
             case .failover(let main, let fallback):
                 target = main.isAvailable ? main : fallback
+            case .highestRandomWeight(let rendezvous):
+                guard let next = rendezvous.pick(client: client) else { return nil }
+                target = next
             case .loadBalancer, .internal:
                 return target
             }
@@ -122,8 +128,48 @@ extension ServiceTarget {
         case .loadBalancer(let balancer): return balancer.hasAvailableServer
         case .weighted(let weighted): return weighted.children.contains { $0.isAvailable }
         case .failover(let main, let fallback): return main.isAvailable || fallback.isAvailable
+        case .highestRandomWeight(let rendezvous): return rendezvous.children.contains { $0.target.isAvailable }
         case .internal: return true
         }
+    }
+}
+
+/// Rendezvous (highest random weight) hashing: each client address scores every service by a hash of the address
+/// and the service's name, scaled by its weight; the best available one wins. A client keeps its service while the
+/// set of services and their health stay the same, and only the clients of a service that leaves move.
+public final class RendezvousServices: Sendable {
+    public let name: String
+    let children: [(name: String, target: ServiceTarget, weight: Int)]
+
+    init(name: String, children: [(name: String, target: ServiceTarget, weight: Int)]) {
+        self.name = name
+        self.children = children
+    }
+
+    public func pick(client: [UInt8]) -> ServiceTarget? {
+        var best: (score: Double, target: ServiceTarget)?
+        for child in children where child.weight > 0 && child.target.isAvailable {
+            let score = Self.score(client: client, name: child.name, weight: child.weight)
+            if best == nil || score > best!.score { best = (score, child.target) }
+        }
+        return best?.target
+    }
+
+    /// weight / -ln(u), u uniform in (0, 1) from FNV-1a over the address and the name.
+    static func score(client: [UInt8], name: String, weight: Int) -> Double {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in client + [0] + Array(name.utf8) {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        // Finalize (splitmix64) so nearby inputs spread over the whole range.
+        hash ^= hash >> 30
+        hash = hash &* 0xbf58_476d_1ce4_e5b9
+        hash ^= hash >> 27
+        hash = hash &* 0x94d0_49bb_1331_11eb
+        hash ^= hash >> 31
+        let unit = (Double(hash >> 11) + 0.5) / Double(UInt64(1) << 53)
+        return Double(weight) / -log(unit)
     }
 }
 

@@ -159,7 +159,7 @@ private struct Build {
     }
 
     /// Service kinds that name other services, built after the load balancers.
-    static let composite: [[String]] = [["weighted"], ["failover"]]
+    static let composite: [[String]] = [["weighted"], ["failover"], ["highestRandomWeight"]]
 
     /// Builds the weighted or failover service `name` from the services it names (composite ones included); a
     /// missing or disabled child or a loop disables it.
@@ -203,25 +203,47 @@ private struct Build {
             services[name] = target
             return target
         }
-        guard let weighted = service.weighted else { return nil }
-        if weighted.sticky != nil { return fail("weighted.sticky", "'sticky' is not supported yet") }
-        if weighted.healthCheck != nil { return fail("weighted.healthCheck", "'healthCheck' is not supported yet") }
-        let references = weighted.services ?? []
-        guard !references.isEmpty else { return fail("weighted.services", "the weighted service names no service") }
-        var children: [(target: ServiceTarget, weight: Int)] = []
-        for (index, reference) in references.enumerated() {
-            let key = "weighted.services[\(index)]"
-            let weight = reference.weight ?? 1
-            guard weight >= 0 else { return fail(key, "the weight must not be negative") }
-            switch child(reference.name, key: key, visiting: &visiting) {
-            case .success(let target): children.append((target, weight))
-            case .failure(let failure): return fail(key, failure.message)
+        /// The services a weighted or rendezvous service names, with their weights (at least one above 0).
+        func weightedChildren(_ references: [WeightedServiceRef]?, key: String, visiting: inout [String])
+            -> Result<[(name: String, target: ServiceTarget, weight: Int)], Failure>
+        {
+            let references = references ?? []
+            guard !references.isEmpty else { return .failure(Failure(key: key, message: "the service names no service")) }
+            var children: [(name: String, target: ServiceTarget, weight: Int)] = []
+            for (index, reference) in references.enumerated() {
+                let entry = "\(key)[\(index)]"
+                let weight = reference.weight ?? 1
+                guard weight >= 0 else { return .failure(Failure(key: entry, message: "the weight must not be negative")) }
+                switch child(reference.name, key: entry, visiting: &visiting) {
+                case .success(let target): children.append((reference.name ?? "", target, weight))
+                case .failure(let failure): return .failure(Failure(key: entry, message: failure.message))
+                }
             }
+            guard children.contains(where: { $0.weight > 0 }) else {
+                return .failure(Failure(key: key, message: "every service has weight 0"))
+            }
+            return .success(children)
         }
-        guard children.contains(where: { $0.weight > 0 }) else {
-            return fail("weighted.services", "every service has weight 0")
+        let target: ServiceTarget
+        if let rendezvous = service.highestRandomWeight {
+            if rendezvous.healthCheck != nil {
+                return fail("highestRandomWeight.healthCheck", "'healthCheck' is not supported yet")
+            }
+            switch weightedChildren(rendezvous.services, key: "highestRandomWeight.services", visiting: &visiting) {
+            case .success(let children): target = .highestRandomWeight(RendezvousServices(name: name, children: children))
+            case .failure(let failure): return fail(failure.key ?? "highestRandomWeight", failure.message)
+            }
+        } else if let weighted = service.weighted {
+            if weighted.sticky != nil { return fail("weighted.sticky", "'sticky' is not supported yet") }
+            if weighted.healthCheck != nil { return fail("weighted.healthCheck", "'healthCheck' is not supported yet") }
+            switch weightedChildren(weighted.services, key: "weighted.services", visiting: &visiting) {
+            case .success(let children):
+                target = .weighted(WeightedServices(name: name, children: children.map { ($0.target, $0.weight) }))
+            case .failure(let failure): return fail(failure.key ?? "weighted", failure.message)
+            }
+        } else {
+            return nil
         }
-        let target = ServiceTarget.weighted(WeightedServices(name: name, children: children))
         services[name] = target
         return target
     }

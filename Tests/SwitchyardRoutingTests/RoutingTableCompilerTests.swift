@@ -321,3 +321,54 @@ import Testing
         #expect(throws: MiddlewareConfigurationError.self) { try Self.policy { $0.statusRewrites = ["x": 500] } }
     }
 }
+
+@Suite struct RendezvousTests {
+    static func balancer(_ name: String, port: Int, health: ServerHealth? = nil) throws -> ServiceTarget {
+        .loadBalancer(LoadBalancer(
+            name: name, servers: [try UpstreamServer(url: "http://127.0.0.1:\(port)")], passHostHeader: true, health: health))
+    }
+
+    @Test func clientsStickAndSpreadByWeight() throws {
+        let downable = ServerHealth(serverCount: 1)
+        let services = RendezvousServices(name: "hrw", children: [
+            ("a", try Self.balancer("a", port: 1), 3), ("b", try Self.balancer("b", port: 2, health: downable), 1),
+        ])
+        func pick(_ client: [UInt8]) -> String? {
+            guard case .loadBalancer(let balancer)? = services.pick(client: client) else { return nil }
+            return balancer.name
+        }
+        var counts: [String: Int] = [:]
+        var before: [[UInt8]: String] = [:]
+        for index in 0..<4000 {
+            let client: [UInt8] = [10, UInt8(index >> 16 & 0xFF), UInt8(index >> 8 & 0xFF), UInt8(index & 0xFF)]
+            let chosen = try #require(pick(client))
+            #expect(pick(client) == chosen, "the same client, the same service")
+            counts[chosen, default: 0] += 1
+            before[client] = chosen
+        }
+        let share = Double(counts["a"] ?? 0) / 4000
+        #expect(share > 0.70 && share < 0.80, "weights 3:1 give about 75 %, got \(share)")
+        // b goes down: only its clients move.
+        downable.set(0, up: false)
+        for (client, chosen) in before { #expect(pick(client) == "a", "\(chosen) -> a") }
+    }
+
+    @Test func compiledFromConfiguration() throws {
+        var rendezvous = HighestRandomWeightService()
+        rendezvous.services = RoutingTableCompilerTests.weighted([("one", 1), ("two", 1)]).weighted?.services
+        var service = HTTPService()
+        service.highestRandomWeight = rendezvous
+        let table = Fixtures.table([
+            Fixtures.snapshot(
+                routers: ["r": Fixtures.router("Path(`/`)", service: "hrw")],
+                services: ["hrw": service, "one": Fixtures.service(["http://127.0.0.1:1"]), "two": Fixtures.service(["http://127.0.0.1:2"])])
+        ])
+        #expect(table.status.services["hrw@file"]?.status == .enabled)
+        let route = try #require(table.entryPoints["web"]?.route(Fixtures.request("/")))
+        guard case .loadBalancer(let first)? = route.service.resolved(client: [127, 0, 0, 1]) else { Issue.record("leaf"); return }
+        for _ in 0..<5 {
+            guard case .loadBalancer(let again)? = route.service.resolved(client: [127, 0, 0, 1]) else { continue }
+            #expect(again === first)
+        }
+    }
+}

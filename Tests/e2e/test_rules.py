@@ -313,3 +313,25 @@ http:
         wait_until(lambda: proxy.rawdata()["services"]["main@file"]["serverStatus"].get(main.url) == "DOWN", 5,
                    message="main DOWN")
         self.assertEqual({Whoami(proxy.get("/", host="app.test").text).hostname for _ in range(4)}, {"spare"})
+
+
+class RendezvousTests(E2ETestCase):
+
+    def test_10p_highest_random_weight_keeps_a_client_on_one_service(self):
+        one, two = self.start_whoami("one"), self.start_whoami("two")
+        self.write("h.yml", """
+http:
+  routers:
+    app: {rule: "Host(`app.test`)", service: app}
+  services:
+    app:
+      highestRandomWeight:
+        services: [{name: v1, weight: 1}, {name: v2, weight: 1}]
+    v1: {loadBalancer: {servers: [{url: "%s"}]}}
+    v2: {loadBalancer: {servers: [{url: "%s"}]}}
+""" % (one.url, two.url))
+        proxy = self.start_proxy(throttle="0s")
+        proxy.wait_status("app.test", 200)
+        names = {Whoami(proxy.get("/", host="app.test").text).hostname for _ in range(10)}
+        self.assertEqual(len(names), 1, "one client address, one service: %s" % names)
+        self.assertEqual(proxy.rawdata()["services"]["app@file"]["status"], "enabled")
