@@ -66,6 +66,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Compresses the response body when the `compress` middleware asked and the response qualifies.
     private var compressor: (any NIOCompressor)?
 
+    /// Copies of this request going to mirrors (`mirroring` services).
+    private var mirrors: [MirrorExchange] = []
+
     /// The status to answer with while an error page (the `errors` middleware) replaces the server's answer.
     private var errorPageStatus: Int?
 
@@ -216,6 +219,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         upstreamHead = nil
         server = nil
         middlewareContext = nil
+        mirrors = []
         errorPageStatus = nil
         compressor = nil
         balancer = nil
@@ -283,11 +287,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Sends the request to the route's service.
     private func dispatch(_ head: HTTPRequestHead, route: Route, context: ChannelHandlerContext) {
-        guard let service = route.service.resolved(client: clientAddress) else {
+        var mirrors: [MirroringServices.Mirror] = []
+        guard let service = route.service.resolved(client: clientAddress, mirrors: &mirrors) else {
             return answer(.serviceUnavailable, body: "no available server\n", context: context)
         }
         switch service {
-        case .weighted, .failover, .highestRandomWeight:
+        case .weighted, .failover, .highestRandomWeight, .mirroring:
             // `resolved()` never ends on these.
             answer(.serviceUnavailable, body: "no available server\n", context: context)
         case .internal(let service):
@@ -321,6 +326,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let upstreamHead = ForwardedRequest.make(
                 from: head, server: server, passHostHeader: balancer.passHostHeader, clientIP: clientIP,
                 scheme: settings.scheme, proxyHostname: settings.hostname)
+            self.mirrors = mirrors.compactMap {
+                MirrorExchange(
+                    mirror: $0, head: head, clientIP: clientIP, scheme: settings.scheme, hostname: settings.hostname,
+                    pool: pool, client: clientAddress)
+            }
+            // Parts that came while a middleware decided are waiting in `pending`: the copies get them too.
+            for part in pending { for mirror in self.mirrors { mirror.send(part) } }
             self.upstreamHead = upstreamHead
             self.server = server
             connect(to: server, first: .head(upstreamHead), fresh: isUpgradeRequest)
@@ -380,6 +392,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func forwardRequestPart(_ part: HTTPClientRequestPart) {
+        for mirror in mirrors { mirror.send(part) }
         // An error page is fetched with a request of its own; the client's body goes nowhere.
         if errorPageStatus != nil { return }
         switch phase {

@@ -13,6 +13,8 @@ public enum ServiceTarget: Sendable {
     indirect case failover(main: ServiceTarget, fallback: ServiceTarget)
     /// A `highestRandomWeight` service: rendezvous hashing of the client's address over services.
     case highestRandomWeight(RendezvousServices)
+    /// A `mirroring` service: the main service answers; copies of some requests go to the mirrors.
+    case mirroring(MirroringServices)
     /// A service answered inside Switchyard (`api@internal`, `ping@internal`, `noop@internal`).
     case `internal`(any InternalService)
 }
@@ -105,6 +107,12 @@ extension ServiceTarget {
     /// Follows weighted services down to the one that answers. Weighted services cannot nest in a loop (the compiler
     /// refuses it), so the walk ends; nil when a weighted service has nothing to pick.
     public func resolved(client: [UInt8] = []) -> ServiceTarget? {
+        var ignored: [MirroringServices.Mirror] = []
+        return resolved(client: client, mirrors: &ignored)
+    }
+
+    /// As `resolved(client:)`, collecting the mirrors of the mirroring services on the way.
+    public func resolved(client: [UInt8], mirrors: inout [MirroringServices.Mirror]) -> ServiceTarget? {
         var target = self
         while true {
             switch target {
@@ -116,6 +124,9 @@ extension ServiceTarget {
             case .highestRandomWeight(let rendezvous):
                 guard let next = rendezvous.pick(client: client) else { return nil }
                 target = next
+            case .mirroring(let mirroring):
+                mirrors += mirroring.mirrors
+                target = mirroring.main
             case .loadBalancer, .internal:
                 return target
             }
@@ -129,6 +140,7 @@ extension ServiceTarget {
         case .weighted(let weighted): return weighted.children.contains { $0.isAvailable }
         case .failover(let main, let fallback): return main.isAvailable || fallback.isAvailable
         case .highestRandomWeight(let rendezvous): return rendezvous.children.contains { $0.target.isAvailable }
+        case .mirroring(let mirroring): return mirroring.main.isAvailable
         case .internal: return true
         }
     }
@@ -170,6 +182,32 @@ public final class RendezvousServices: Sendable {
         hash ^= hash >> 31
         let unit = (Double(hash >> 11) + 0.5) / Double(UInt64(1) << 53)
         return Double(weight) / -log(unit)
+    }
+}
+
+/// Mirroring: the main service answers; each mirror gets a copy of `percent` % of the requests, whose answer is
+/// thrown away. A mirror never slows the main request: its copy is dropped when it cannot keep up.
+public final class MirroringServices: Sendable {
+    public struct Mirror: Sendable {
+        public let target: ServiceTarget
+        public let percent: Int
+        /// Copy the body too (else the copy has none).
+        public let mirrorBody: Bool
+        /// Bodies larger than this are not copied (-1: no limit).
+        public let maxBodySize: Int64
+
+        /// Whether this request gets a copy (a draw of `percent` in 100).
+        public func draws() -> Bool { percent >= 100 || (percent > 0 && Int.random(in: 0..<100) < percent) }
+    }
+
+    public let name: String
+    public let main: ServiceTarget
+    public let mirrors: [Mirror]
+
+    init(name: String, main: ServiceTarget, mirrors: [Mirror]) {
+        self.name = name
+        self.main = main
+        self.mirrors = mirrors
     }
 }
 

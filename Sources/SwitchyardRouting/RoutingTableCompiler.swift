@@ -159,7 +159,7 @@ private struct Build {
     }
 
     /// Service kinds that name other services, built after the load balancers.
-    static let composite: [[String]] = [["weighted"], ["failover"], ["highestRandomWeight"]]
+    static let composite: [[String]] = [["weighted"], ["failover"], ["highestRandomWeight"], ["mirroring"]]
 
     /// Builds the weighted or failover service `name` from the services it names (composite ones included); a
     /// missing or disabled child or a loop disables it.
@@ -225,7 +225,28 @@ private struct Build {
             return .success(children)
         }
         let target: ServiceTarget
-        if let rendezvous = service.highestRandomWeight {
+        if let mirroring = service.mirroring {
+            if mirroring.healthCheck != nil { return fail("mirroring.healthCheck", "'healthCheck' is not supported yet") }
+            let main: ServiceTarget
+            switch child(mirroring.service, key: "mirroring.service", visiting: &visiting) {
+            case .success(let found): main = found
+            case .failure(let failure): return fail(failure.key ?? "mirroring", failure.message)
+            }
+            var mirrors: [MirroringServices.Mirror] = []
+            for (index, reference) in (mirroring.mirrors ?? []).enumerated() {
+                let key = "mirroring.mirrors[\(index)]"
+                let percent = reference.percent ?? 0
+                guard (0...100).contains(percent) else { return fail(key, "the percent must be from 0 to 100") }
+                switch child(reference.name, key: key, visiting: &visiting) {
+                case .success(let found):
+                    mirrors.append(MirroringServices.Mirror(
+                        target: found, percent: percent, mirrorBody: mirroring.mirrorBody ?? true,
+                        maxBodySize: mirroring.maxBodySize ?? -1))
+                case .failure(let failure): return fail(key, failure.message)
+                }
+            }
+            target = .mirroring(MirroringServices(name: name, main: main, mirrors: mirrors))
+        } else if let rendezvous = service.highestRandomWeight {
             if rendezvous.healthCheck != nil {
                 return fail("highestRandomWeight.healthCheck", "'healthCheck' is not supported yet")
             }

@@ -372,3 +372,41 @@ import Testing
         }
     }
 }
+
+@Suite struct MirroringCompileTests {
+    static func mirroring(_ mirrors: [(String, Int)]) -> HTTPService {
+        var options = MirroringService()
+        options.service = "main"
+        options.mirrors = mirrors.map { name, percent in
+            var reference = MirrorRef()
+            reference.name = name
+            reference.percent = percent
+            return reference
+        }
+        var service = HTTPService()
+        service.mirroring = options
+        return service
+    }
+
+    @Test func mainAnswersAndMirrorsAreCollected() throws {
+        let table = Fixtures.table([
+            Fixtures.snapshot(
+                routers: ["r": Fixtures.router("Path(`/`)", service: "app")],
+                services: [
+                    "app": Self.mirroring([("copy", 25)]), "main": Fixtures.service(["http://127.0.0.1:1"]),
+                    "copy": Fixtures.service(["http://127.0.0.1:2"]), "bad": Self.mirroring([("copy", 150)]),
+                    "ghost": Self.mirroring([("nothing", 10)]),
+                ])
+        ])
+        let route = try #require(table.entryPoints["web"]?.route(Fixtures.request("/")))
+        var mirrors: [MirroringServices.Mirror] = []
+        guard case .loadBalancer(let main)? = route.service.resolved(client: [], mirrors: &mirrors) else {
+            Issue.record("the main service answers"); return
+        }
+        #expect(main.name == "main@file")
+        #expect(mirrors.map(\.percent) == [25])
+        #expect(mirrors.first?.mirrorBody == true)
+        #expect(table.status.services["bad@file"]?.errors.first?.contains("percent must be from 0 to 100") == true)
+        #expect(table.status.services["ghost@file"]?.errors.first?.contains("\"nothing@file\" does not exist") == true)
+    }
+}

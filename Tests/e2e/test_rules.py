@@ -335,3 +335,38 @@ http:
         names = {Whoami(proxy.get("/", host="app.test").text).hostname for _ in range(10)}
         self.assertEqual(len(names), 1, "one client address, one service: %s" % names)
         self.assertEqual(proxy.rawdata()["services"]["app@file"]["status"], "enabled")
+
+
+class MirroringTests(E2ETestCase):
+
+    def test_10q_mirrors_get_copies_and_never_slow_the_main_request(self):
+        from harness import wait_until
+        main = self.start_whoami("main")
+        silent = self.start_silent_origin(delay=None)   # takes copies, never answers
+        unused = self.start_silent_origin(delay=None)   # percent 0: never gets a copy
+        self.write("m.yml", """
+http:
+  routers:
+    app: {rule: "Host(`app.test`)", service: app}
+  services:
+    app:
+      mirroring:
+        service: main
+        mirrors: [{name: copy, percent: 100}, {name: none, percent: 0}]
+    main: {loadBalancer: {servers: [{url: "%s"}]}}
+    copy: {loadBalancer: {servers: [{url: "%s"}]}}
+    none: {loadBalancer: {servers: [{url: "%s"}]}}
+""" % (main.url, silent.url, unused.url))
+        proxy = self.start_proxy(throttle="0s")
+        proxy.wait_status("app.test", 200)
+        started = time.monotonic()
+        for i in range(10):
+            r = proxy.get("/item/%d" % i, host="app.test", timeout=5)
+            self.assertEqual(r.status, 200)
+            self.assertEqual(Whoami(r.text).hostname, "main")
+        r = proxy.get("/upload", host="app.test", method="POST", body=b"y" * 100000, timeout=5)
+        self.assertEqual(Whoami(r.text).body_bytes, 100000)
+        self.assertLess(time.monotonic() - started, 5.0, "a mirror that never answers does not slow the main requests")
+        wait_until(lambda: silent.requests >= 11, 5, message="the mirror got a copy of every request")
+        self.assertEqual(unused.requests, 0)
+        self.assertEqual(proxy.rawdata()["services"]["app@file"]["status"], "enabled")
