@@ -1,0 +1,33 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import SwitchyardMiddleware
+import SwitchyardRouting
+import SwitchyardUpstream
+
+extension ProxyHandler {
+    /// Replaces the server's answer with the error page of the `errors` middleware: a GET of the page on its
+    /// service, answered with the original status (or its rewrite). False when no server can serve the page.
+    func fetchErrorPage(_ policy: ErrorPagesPolicy, status: Int, context: ChannelHandlerContext) -> Bool {
+        guard let request, case .loadBalancer(let pages)? = policy.service.resolved(client: clientAddress), let server = pages.nextServer()
+        else { return false }
+        let host = request.headers.first(name: "host") ?? ""
+        let url = request.uri.hasPrefix("/") ? "\(settings.scheme)://\(host)\(request.uri)" : request.uri
+        var headers = request.headers
+        for name in ["content-length", "transfer-encoding", "expect"] { headers.remove(name: name) }
+        let page = HTTPRequestHead(version: .http1_1, method: .GET, uri: policy.path(for: status, url: url), headers: headers)
+        let upstreamHead = ForwardedRequest.make(
+            from: page, server: server, passHostHeader: pages.passHostHeader, clientIP: clientIP, scheme: settings.scheme,
+            proxyHostname: settings.hostname)
+        errorPageStatus = policy.clientStatus(for: status)
+        responseTimeout?.cancel()
+        responseTimeout = nil
+        self.upstreamHead = upstreamHead
+        self.server = server
+        self.balancer = pages
+        pending = [.end(nil)]
+        if !requestEnded { keepAlive = false }  // the rest of the client's body is not read into a new request
+        connect(to: server, first: .head(upstreamHead), fresh: false)
+        return true
+    }
+}

@@ -1,0 +1,129 @@
+import CompressNIO
+import Logging
+import NIOCore
+import NIOHTTP1
+import SwitchyardMiddleware
+import SwitchyardRouting
+import SwitchyardUpstream
+
+extension ProxyHandler: UpstreamConnectionDelegate {
+    func upstreamReceived(_ part: HTTPClientResponsePart) {
+        guard let context, let request, case .proxying(let upstream) = phase else { return }
+        switch part {
+        case .head(let head):
+            if (100..<200).contains(head.status.code) && head.status != .switchingProtocols {
+                return  // informational answers are for the proxy
+            }
+            if middlewareContext?.scope.retry?.retries(status: Int(head.status.code)) == true,
+                retry(afterNetworkError: false, status: Int(head.status.code), context: context)
+            {
+                upstream.delegate = nil
+                upstream.close()
+                return
+            }
+            if errorPageStatus == nil, let policy = middlewareContext?.scope.errorPages as? ErrorPagesPolicy,
+                policy.matches(Int(head.status.code)), fetchErrorPage(policy, status: Int(head.status.code), context: context)
+            {
+                upstream.delegate = nil
+                upstream.close()
+                return
+            }
+            var head = head
+            if let errorPageStatus { head.status = HTTPResponseStatus(statusCode: errorPageStatus) }
+            responseStarted = true
+            upstreamKeepsAlive = head.isKeepAlive
+            responseTimeout?.cancel()
+            responseTimeout = nil
+            if head.status == .switchingProtocols {
+                guard isUpgradeRequest else {
+                    upstream.close()
+                    return answer(.badGateway, body: "Bad Gateway\n", context: context)
+                }
+                let response = ForwardedRequest.clientResponse(from: head, version: request.version, keepAlive: true)
+                context.write(wrapOutboundOut(.head(response)), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                // The tunnel starts after the 101's end, so no HTTP part reaches it.
+                switchingProtocols = true
+                return
+            }
+            if isUpgradeRequest { keepAlive = false }
+            let hasLength = head.headers.contains(name: "content-length")
+            if request.version == .http1_0 && !hasLength && request.method != .HEAD { keepAlive = false }
+            var response = ForwardedRequest.clientResponse(from: head, version: request.version, keepAlive: keepAlive)
+            if let setCookie { response.headers.add(name: "Set-Cookie", value: setCookie) }
+            startCompressionIfAsked(&response, request: request)
+            if let route, let middlewareContext {
+                for middleware in route.middlewares.reversed() {
+                    middleware.handleResponse(&response, request: request, context: middlewareContext)
+                }
+            }
+            middlewareContext?.scope.responseStatus = Int(response.status.code)
+            context.write(wrapOutboundOut(.head(response)), promise: nil)
+        case .body(var buffer):
+            if let compressor {
+                do {
+                    buffer = try buffer.compressStream(with: compressor, flush: .sync, allocator: context.channel.allocator)
+                } catch {
+                    logger.error("compressing a response failed", metadata: ["error": "\(error)"])
+                    return failMidResponse(upstream, context: context)
+                }
+            }
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            if !context.channel.isWritable {
+                // Pause first: the flush can make the channel writable again, which resumes reading.
+                upstream.pauseReading()
+                context.flush()
+            }
+        case .end(let trailers):
+            if switchingProtocols { return switchToTunnel(upstream: upstream, context: context) }
+            if let compressor {
+                do {
+                    var empty = context.channel.allocator.buffer(capacity: 0)
+                    let last = try empty.compressStream(with: compressor, flush: .finish, allocator: context.channel.allocator)
+                    try compressor.finishStream()
+                    self.compressor = nil
+                    context.write(wrapOutboundOut(.body(.byteBuffer(last))), promise: nil)
+                } catch {
+                    logger.error("compressing a response failed", metadata: ["error": "\(error)"])
+                    return failMidResponse(upstream, context: context)
+                }
+            }
+            // The connection is reused only after a complete exchange both ways.
+            let reusable = requestEnded && upstreamKeepsAlive
+            pool.release(upstream, reusable: reusable)
+            if !requestEnded {
+                // The upstream answered before the body was sent: the rest of it is dropped.
+                phase = .answeredLocally
+                responseEndedLocally = true
+                keepAlive = false
+            }
+            finishRequest(context: context, trailers: trailers)
+        }
+    }
+
+    func upstreamWritabilityChanged(isWritable: Bool) {
+        guard case .proxying = phase else { return }
+        holdReads(!isWritable)
+    }
+
+    func upstreamClosed(error: (any Error)?) {
+        guard let context, case .proxying(let upstream) = phase else { return }
+        if let error { logger.debug("upstream failed", metadata: ["error": "\(error)"]) }
+        // A kept-alive connection the server closed while it sat idle: nothing was answered and no body was sent,
+        // so the request goes again, once, on a new connection.
+        if upstream.wasReused, !responseStarted, !bodyForwarded, let upstreamHead, let server {
+            pending = requestEnded ? [.end(nil)] : []
+            return connect(to: server, first: .head(upstreamHead), fresh: true)
+        }
+        if !responseStarted { recordServerFailure() }
+        if !responseStarted, retry(afterNetworkError: true, status: nil, context: context) { return }
+        if responseStarted {
+            // Part of the response is out: the client can only learn of the failure by the connection closing.
+            phase = .idle
+            context.close(promise: nil)
+        } else {
+            holdReads(false)
+            answer(.badGateway, body: "Bad Gateway\n", context: context)
+        }
+    }
+}
