@@ -1,0 +1,285 @@
+import SwitchyardConfig
+import SwitchyardMiddleware
+import SwitchyardUpstream
+
+/// Compiling services: load balancers, then the composite services that name others.
+extension RoutingTableBuild {
+    mutating func compileServices() {
+        for (name, service) in (http.services ?? [:]).sorted(by: { $0.key < $1.key }) {
+            if Self.composite.contains(service.configuredKinds), service.middlewares?.isEmpty ?? true {
+                status.services[name] = ServiceInfo(
+                    name: name, provider: Self.provider(of: name), service: service, status: .enabled, errors: [],
+                    usedBy: [], serverStatus: [:])
+                continue  // built below, once the services it names are
+            }
+            var info = ServiceInfo(
+                name: name, provider: Self.provider(of: name), service: service, status: .enabled, errors: [],
+                usedBy: [], serverStatus: [:])
+            switch compileService(name, service) {
+            case .success(let target):
+                services[name] = target
+                if case .loadBalancer(let balancer) = target {
+                    for server in balancer.servers { info.serverStatus[server.url] = "UP" }
+                }
+            case .failure(let failure):
+                info.status = .disabled
+                info.errors.append(report(.httpService, name, key: failure.key, failure.message))
+            }
+            status.services[name] = info
+        }
+        for (name, service) in (http.services ?? [:]).sorted(by: { $0.key < $1.key })
+        where Self.composite.contains(service.configuredKinds) && service.middlewares?.isEmpty ?? true {
+            var visiting: [String] = []
+            _ = compileComposite(name, visiting: &visiting)
+        }
+        for (name, service) in compiler.internalServices {
+            services[name] = .internal(service)
+            status.services[name] = ServiceInfo(
+                name: name, provider: "internal", service: HTTPService(), status: .enabled, errors: [], usedBy: [],
+                serverStatus: [:])
+        }
+    }
+
+    /// Service kinds that name other services, built after the load balancers.
+    static let composite: [[String]] = [["weighted"], ["failover"], ["highestRandomWeight"], ["mirroring"]]
+
+    /// Builds the weighted or failover service `name` from the services it names (composite ones included); a
+    /// missing or disabled child or a loop disables it.
+    mutating func compileComposite(_ name: String, visiting: inout [String]) -> ServiceTarget? {
+        if let built = services[name] { return built }
+        guard let service = http.services?[name], status.services[name]?.status != .disabled else { return nil }
+        func fail(_ key: String, _ message: String) -> ServiceTarget? {
+            let error = report(.httpService, name, key: key, message)
+            status.services[name]?.status = .disabled
+            status.services[name]?.errors.append(error)
+            return nil
+        }
+        guard !visiting.contains(name) else {
+            return fail(service.configuredKinds.first ?? "", "the service includes itself: \((visiting + [name]).joined(separator: " -> "))")
+        }
+        visiting.append(name)
+        defer { visiting.removeLast() }
+        /// A child service by name: built, or built now.
+        func child(_ reference: String?, key: String, visiting: inout [String]) -> Result<ServiceTarget, Failure> {
+            guard let reference, !reference.isEmpty else { return .failure(Failure(key: key, message: "no service named")) }
+            status.services[reference]?.usedBy.append(name)
+            if let target = services[reference] ?? compileComposite(reference, visiting: &visiting) { return .success(target) }
+            if let existing = status.services[reference] {
+                return .failure(Failure(key: key, message: "the service \"\(reference)\" is disabled: \(existing.errors.first ?? "")"))
+            }
+            return .failure(Failure(key: key, message: "the service \"\(reference)\" does not exist"))
+        }
+        if let failover = service.failover {
+            if failover.healthCheck != nil { return fail("failover.healthCheck", "'healthCheck' is not supported yet") }
+            if failover.errors != nil { return fail("failover.errors", "'errors' is not supported yet") }
+            let main: ServiceTarget, fallback: ServiceTarget
+            switch child(failover.service, key: "failover.service", visiting: &visiting) {
+            case .success(let target): main = target
+            case .failure(let failure): return fail(failure.key ?? "failover", failure.message)
+            }
+            switch child(failover.fallback, key: "failover.fallback", visiting: &visiting) {
+            case .success(let target): fallback = target
+            case .failure(let failure): return fail(failure.key ?? "failover", failure.message)
+            }
+            let target = ServiceTarget.failover(main: main, fallback: fallback)
+            services[name] = target
+            return target
+        }
+        /// The services a weighted or rendezvous service names, with their weights (at least one above 0).
+        func weightedChildren(_ references: [WeightedServiceRef]?, key: String, visiting: inout [String])
+            -> Result<[(name: String, target: ServiceTarget, weight: Int)], Failure>
+        {
+            let references = references ?? []
+            guard !references.isEmpty else { return .failure(Failure(key: key, message: "the service names no service")) }
+            var children: [(name: String, target: ServiceTarget, weight: Int)] = []
+            for (index, reference) in references.enumerated() {
+                let entry = "\(key)[\(index)]"
+                let weight = reference.weight ?? 1
+                guard weight >= 0 else { return .failure(Failure(key: entry, message: "the weight must not be negative")) }
+                switch child(reference.name, key: entry, visiting: &visiting) {
+                case .success(let target): children.append((reference.name ?? "", target, weight))
+                case .failure(let failure): return .failure(Failure(key: entry, message: failure.message))
+                }
+            }
+            guard children.contains(where: { $0.weight > 0 }) else {
+                return .failure(Failure(key: key, message: "every service has weight 0"))
+            }
+            return .success(children)
+        }
+        let target: ServiceTarget
+        if let mirroring = service.mirroring {
+            if mirroring.healthCheck != nil { return fail("mirroring.healthCheck", "'healthCheck' is not supported yet") }
+            let main: ServiceTarget
+            switch child(mirroring.service, key: "mirroring.service", visiting: &visiting) {
+            case .success(let found): main = found
+            case .failure(let failure): return fail(failure.key ?? "mirroring", failure.message)
+            }
+            var mirrors: [MirroringServices.Mirror] = []
+            for (index, reference) in (mirroring.mirrors ?? []).enumerated() {
+                let key = "mirroring.mirrors[\(index)]"
+                let percent = reference.percent ?? 0
+                guard (0...100).contains(percent) else { return fail(key, "the percent must be from 0 to 100") }
+                switch child(reference.name, key: key, visiting: &visiting) {
+                case .success(let found):
+                    mirrors.append(MirroringServices.Mirror(
+                        target: found, percent: percent, mirrorBody: mirroring.mirrorBody ?? true,
+                        maxBodySize: mirroring.maxBodySize ?? -1))
+                case .failure(let failure): return fail(key, failure.message)
+                }
+            }
+            target = .mirroring(MirroringServices(name: name, main: main, mirrors: mirrors))
+        } else if let rendezvous = service.highestRandomWeight {
+            if rendezvous.healthCheck != nil {
+                return fail("highestRandomWeight.healthCheck", "'healthCheck' is not supported yet")
+            }
+            switch weightedChildren(rendezvous.services, key: "highestRandomWeight.services", visiting: &visiting) {
+            case .success(let children): target = .highestRandomWeight(RendezvousServices(name: name, children: children))
+            case .failure(let failure): return fail(failure.key ?? "highestRandomWeight", failure.message)
+            }
+        } else if let weighted = service.weighted {
+            if weighted.sticky != nil { return fail("weighted.sticky", "'sticky' is not supported yet") }
+            if weighted.healthCheck != nil { return fail("weighted.healthCheck", "'healthCheck' is not supported yet") }
+            switch weightedChildren(weighted.services, key: "weighted.services", visiting: &visiting) {
+            case .success(let children):
+                target = .weighted(WeightedServices(name: name, children: children.map { ($0.target, $0.weight) }))
+            case .failure(let failure): return fail(failure.key ?? "weighted", failure.message)
+            }
+        } else {
+            return nil
+        }
+        services[name] = target
+        return target
+    }
+
+    struct Failure: Error {
+        var key: String?
+        var message: String
+    }
+
+    static func healthCheckSettings(_ check: ServerHealthCheck) -> Result<HealthCheckSettings, Failure> {
+        func fail(_ key: String, _ message: String) -> Result<HealthCheckSettings, Failure> {
+            .failure(Failure(key: "loadBalancer.healthCheck.\(key)", message: message))
+        }
+        guard let path = check.path, path.hasPrefix("/") else { return fail("path", "the path must start with '/'") }
+        if let mode = check.mode, mode.lowercased() != "http" {
+            return fail("mode", "the mode '\(mode)' is not supported yet; use http")
+        }
+        if let scheme = check.scheme, scheme.lowercased() != "http" {
+            return fail("scheme", "the scheme '\(scheme)' is not supported yet; use http")
+        }
+        if let port = check.port, !(1...65535).contains(port) { return fail("port", "the port must be from 1 to 65535") }
+        if let status = check.status, !(100...599).contains(status) { return fail("status", "\(status) is not an HTTP status") }
+        let interval = check.interval?.nanoseconds ?? 30_000_000_000
+        let unhealthy = check.unhealthyInterval?.nanoseconds ?? interval
+        let timeout = check.timeout?.nanoseconds ?? 5_000_000_000
+        guard interval > 0, unhealthy > 0, timeout > 0 else {
+            return fail("interval", "interval, unhealthyInterval and timeout must be longer than 0s")
+        }
+        return .success(HealthCheckSettings(
+            path: path, method: (check.method ?? "GET").uppercased(), scheme: check.scheme, hostname: check.hostname,
+            port: check.port, headers: check.headers ?? [:], status: check.status, interval: interval,
+            unhealthyInterval: unhealthy, timeout: timeout))
+    }
+
+    mutating func compileService(_ name: String, _ service: HTTPService) -> Result<ServiceTarget, Failure> {
+        let kinds = service.configuredKinds
+        guard kinds.count == 1 else {
+            let message = kinds.isEmpty
+                ? "the service defines no kind; set one of loadBalancer, weighted, mirroring, failover, highestRandomWeight"
+                : "the service defines more than one kind (\(kinds.joined(separator: ", "))); set exactly one"
+            return .failure(Failure(message: message))
+        }
+        if let middlewares = service.middlewares, !middlewares.isEmpty {
+            return .failure(Failure(key: "middlewares", message: "service middlewares are not supported yet"))
+        }
+        guard let balancer = service.loadBalancer else {
+            return .failure(Failure(key: kinds[0], message: "the service kind '\(kinds[0])' is not supported yet"))
+        }
+        let configured = balancer.servers ?? []
+        guard !configured.isEmpty else {
+            return .failure(Failure(key: "loadBalancer.servers", message: "the load balancer has no servers"))
+        }
+        let strategy = (balancer.strategy ?? "wrr").lowercased()
+        guard strategy == "wrr" || strategy == "p2c" else {
+            return .failure(Failure(
+                key: "loadBalancer.strategy", message: "the strategy '\(strategy)' is not supported yet; use wrr or p2c"))
+        }
+        if balancer.serversTransport != nil {
+            return .failure(Failure(key: "loadBalancer.serversTransport", message: "'serversTransport' is not supported yet"))
+        }
+        var passive: ServerHealth.Passive?
+        if let options = balancer.passiveHealthCheck {
+            let window = options.failureWindow?.nanoseconds ?? 10_000_000_000
+            let attempts = options.maxFailedAttempts ?? 1
+            guard window > 0 else {
+                return .failure(Failure(key: "loadBalancer.passiveHealthCheck.failureWindow", message: "must be longer than 0s"))
+            }
+            guard attempts >= 1 else {
+                return .failure(Failure(key: "loadBalancer.passiveHealthCheck.maxFailedAttempts", message: "must be at least 1"))
+            }
+            passive = ServerHealth.Passive(failureWindow: window, maxFailedAttempts: attempts)
+        }
+        var servers: [UpstreamServer] = []
+        for (index, server) in configured.enumerated() {
+            guard let url = server.url, !url.isEmpty else {
+                return .failure(Failure(key: "loadBalancer.servers[\(index)].url", message: "the server has no url"))
+            }
+            do {
+                let parsed = try UpstreamServer(url: url, weight: server.weight ?? 1, preservePath: server.preservePath ?? false)
+                if parsed.scheme != .http {
+                    return .failure(Failure(
+                        key: "loadBalancer.servers[\(index)].url",
+                        message: "servers with the scheme '\(parsed.scheme.rawValue)' are not supported yet; use http"))
+                }
+                servers.append(parsed)
+            } catch {
+                return .failure(Failure(key: "loadBalancer.servers[\(index)].url", message: error.description))
+            }
+        }
+        guard servers.contains(where: { $0.weight > 0 }) else {
+            return .failure(Failure(key: "loadBalancer.servers", message: "every server has weight 0"))
+        }
+        var health: ServerHealth?
+        if balancer.healthCheck != nil || passive != nil {
+            // The same definition keeps its live health (and its running checker) across tables.
+            if let kept = previousHealth[name], kept.definition == service {
+                health = kept.health
+            } else {
+                health = ServerHealth(serverCount: servers.count, passive: passive)
+            }
+            healthStates.append(HealthState(service: name, definition: service, health: health!))
+        }
+        if let check = balancer.healthCheck, let health {
+            switch Self.healthCheckSettings(check) {
+            case .success(let settings):
+                healthChecks.append(HealthCheckSpec(service: name, servers: servers, settings: settings, health: health))
+            case .failure(let failure):
+                healthStates.removeLast()
+                return .failure(failure)
+            }
+        }
+        var sticky: StickyCookieSettings?
+        if let cookie = balancer.sticky?.cookie {
+            if let sameSite = cookie.sameSite, !["", "none", "lax", "strict"].contains(sameSite.lowercased()) {
+                return .failure(Failure(
+                    key: "loadBalancer.sticky.cookie.sameSite", message: "'\(sameSite)' is not none, lax or strict"))
+            }
+            let forbidden = Set("=;, \t\r\n\"")
+            for (key, value) in [("name", cookie.name), ("path", cookie.path), ("domain", cookie.domain)] {
+                if let value, value.contains(where: { forbidden.contains($0) && !(key == "path" && $0 == "=") }) {
+                    return .failure(Failure(key: "loadBalancer.sticky.cookie.\(key)", message: "'\(value)' cannot go in a cookie"))
+                }
+            }
+            sticky = StickyCookieSettings(
+                name: cookie.name, serviceName: name, servers: servers, secure: cookie.secure ?? false,
+                httpOnly: cookie.httpOnly ?? false, sameSite: cookie.sameSite, maxAge: cookie.maxAge ?? 0,
+                path: cookie.path, domain: cookie.domain)
+        } else if balancer.sticky != nil {
+            return .failure(Failure(key: "loadBalancer.sticky", message: "set sticky.cookie (the only kind of stickiness)"))
+        }
+        let target = LoadBalancer(
+            name: name, servers: servers, passHostHeader: balancer.passHostHeader ?? true, health: health, sticky: sticky,
+            powerOfTwoChoices: strategy == "p2c")
+        return .success(.loadBalancer(target))
+    }
+}
