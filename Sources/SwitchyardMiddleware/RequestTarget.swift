@@ -1,3 +1,4 @@
+import NIOHTTP1
 import SwitchyardConfig
 
 /// The path and query of a request target, to rewrite one without touching the other.
@@ -26,6 +27,13 @@ public struct RequestTarget: Sendable, Hashable {
     public var uri: String {
         guard let query else { return path }
         return path + "?" + query
+    }
+
+    /// The URL the client asked for: scheme as it reached the entry point, host from the request, and the target.
+    public static func requestURL(_ head: HTTPRequestHead, scheme: String) -> String {
+        if head.uri.contains("://") { return head.uri }
+        let host = head.headers.first(name: "host") ?? ""
+        return "\(scheme)://\(host)\(head.uri)"
     }
 }
 

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import SwitchyardMiddleware
 import SwitchyardRouting
 import SwitchyardUpstream
 
@@ -98,11 +99,7 @@ enum ForwardedRequest {
     /// `http://host/p?q` → `/p?q`; other targets unchanged.
     static func originForm(_ uri: String) -> String {
         if uri.utf8.first == UInt8(ascii: "/") { return uri }
-        guard let schemeEnd = uri.firstRange(of: "://") else { return uri.isEmpty ? "/" : uri }
-        let rest = uri[schemeEnd.upperBound...]
-        guard let start = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "/" }
-        let target = String(rest[start...])
-        return target.hasPrefix("?") ? "/" + target : target
+        return RequestTarget(uri).uri
     }
 
     static func hostFromTarget(_ uri: String) -> String? {

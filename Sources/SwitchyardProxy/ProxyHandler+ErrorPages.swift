@@ -11,8 +11,7 @@ extension ProxyHandler {
     func fetchErrorPage(_ policy: ErrorPagesPolicy, status: Int, context: ChannelHandlerContext) -> Bool {
         guard let request, case .loadBalancer(let pages)? = policy.service.resolved(client: clientAddress), let server = pages.nextServer()
         else { return false }
-        let host = request.headers.first(name: "host") ?? ""
-        let url = request.uri.hasPrefix("/") ? "\(settings.scheme)://\(host)\(request.uri)" : request.uri
+        let url = RequestTarget.requestURL(request, scheme: settings.scheme)
         var headers = request.headers
         for name in ["content-length", "transfer-encoding", "expect"] { headers.remove(name: name) }
         let page = HTTPRequestHead(version: .http1_1, method: .GET, uri: policy.path(for: status, url: url), headers: headers)

@@ -11,11 +11,4 @@ enum Redirect {
         headers.add(name: "Location", value: location)
         return .respond(status, headers: headers, body: "")
     }
-
-    /// The URL the client asked for: scheme as it reached the entry point, host from the request, and the target.
-    static func requestURL(_ head: HTTPRequestHead, scheme: String) -> String {
-        if head.uri.contains("://") { return head.uri }
-        let host = head.headers.first(name: "host") ?? ""
-        return "\(scheme)://\(host)\(head.uri)"
-    }
 }

@@ -22,7 +22,7 @@ struct RedirectRegex: HTTPMiddleware {
     }
 
     func handleRequest(_ head: inout HTTPRequestHead, context: MiddlewareContext) -> MiddlewareAction {
-        let url = Redirect.requestURL(head, scheme: context.scheme)
+        let url = RequestTarget.requestURL(head, scheme: context.scheme)
         guard let location = expression.replacingMatches(in: url, with: replacement), location != url else {
             return .proceed
         }
