@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         .target(
@@ -51,6 +53,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "providers/file/Sources",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SwitchyardDockerProvider",
+            dependencies: [
+                "SwitchyardConfig",
+                "SwitchyardProviderKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "providers/docker/Sources",
             swiftSettings: swiftSettings
         ),
         .target(
@@ -128,6 +145,7 @@ let package = Package(
                 "SwitchyardConfig",
                 "SwitchyardProviderKit",
                 "SwitchyardFileProvider",
+                "SwitchyardDockerProvider",
                 "SwitchyardRouting",
                 "SwitchyardProxy",
                 "SwitchyardAPI",
@@ -162,6 +180,11 @@ let package = Package(
         .testTarget(
             name: "SwitchyardFileProviderTests",
             dependencies: ["SwitchyardFileProvider", "SwitchyardProviderKit", "SwitchyardRouting", "SwitchyardConfig"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchyardDockerProviderTests",
+            dependencies: ["SwitchyardDockerProvider", "SwitchyardProviderKit", "SwitchyardRouting", "SwitchyardConfig"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -21,6 +21,9 @@ public enum ConfigurationMerger {
             for (key, location) in snapshot.origins {
                 merged.origins[ResourceKey(key.kind, q(key.name), field: key.field)] = location
             }
+            for (key, issue) in snapshot.rejected {
+                merged.rejected[ResourceKey(key.kind, q(key.name), field: key.field)] = issue
+            }
             let configuration = snapshot.configuration
             if let section = configuration.http {
                 for (name, router) in section.routers ?? [:] {

@@ -33,17 +33,22 @@ public struct ProviderSnapshot: Sendable, Hashable {
     /// Where each resource was defined, keyed by `ResourceKey` (unqualified names).
     public var origins: [ResourceKey: SourceLocation]
     public var issues: [ConfigurationIssue]
+    /// Resources the provider could not read (a label with a bad value, say), by unqualified name: they show in the
+    /// API as disabled with this error, and whatever names them fails with it. Their issues are in `issues` too.
+    public var rejected: [ResourceKey: ConfigurationIssue]
 
     public init(
         provider: String,
         configuration: DynamicConfiguration,
         origins: [ResourceKey: SourceLocation] = [:],
-        issues: [ConfigurationIssue] = []
+        issues: [ConfigurationIssue] = [],
+        rejected: [ResourceKey: ConfigurationIssue] = [:]
     ) {
         self.provider = provider
         self.configuration = configuration
         self.origins = origins
         self.issues = issues
+        self.rejected = rejected
     }
 }
 

@@ -35,4 +35,37 @@ extension ProxyHandler {
         }
         return true
     }
+
+    /// A server that could not be connected to got nothing of the request, so the request goes at once to another
+    /// server of the same load balancer, whatever its method, each server at most once: a container that has just
+    /// stopped, before its provider noticed, costs the client nothing.
+    func failOverAfterConnectError() -> Bool {
+        guard let balancer, let request, let failed = server, balancer.servers.count > 1 else { return false }
+        refusedBy.append(failed)
+        guard refusedBy.count < balancer.servers.count else { return false }
+        var next: UpstreamServer?
+        for _ in 0..<balancer.servers.count {
+            guard let candidate = balancer.nextServer() else { break }
+            if !refusedBy.contains(candidate) {
+                next = candidate
+                break
+            }
+        }
+        guard let next else { return false }
+        // The head for the failed server leads `pending`; the body parts after it were not sent either.
+        if !pending.isEmpty { pending.removeFirst() }
+        let upstreamHead = ForwardedRequest.make(
+            from: request, server: next, passHostHeader: balancer.passHostHeader, clientIP: clientIP,
+            scheme: settings.scheme, proxyHostname: settings.hostname)
+        self.upstreamHead = upstreamHead
+        self.server = next
+        if let (load, index) = inFlight, let nextIndex = balancer.servers.firstIndex(of: next) {
+            load.ended(index)
+            load.began(nextIndex)
+            inFlight = (load, nextIndex)
+        }
+        logger.debug("connecting to another server", metadata: ["refused": "\(failed.url)", "server": "\(next.url)"])
+        connect(to: next, first: .head(upstreamHead), fresh: false)
+        return true
+    }
 }

@@ -75,6 +75,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The balancer that chose the server, and which try this is (for `retry`).
     var balancer: LoadBalancer?
     var attempt = 1
+    /// Servers of this request that could not be connected to.
+    var refusedBy: [UpstreamServer] = []
 
     /// The server this exchange counts against (p2c), released once when the exchange ends.
     var inFlight: (load: ServerLoad, index: Int)?
@@ -224,6 +226,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         compressor = nil
         balancer = nil
         attempt = 1
+        if !refusedBy.isEmpty { refusedBy.removeAll() }
         setCookie = nil
         bodyForwarded = false
         pending.removeAll()
@@ -361,6 +364,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .failure(let error):
             logger.debug("upstream connection failed", metadata: ["error": "\(error)", "router": "\(route?.name ?? "")"])
             recordServerFailure()
+            if failOverAfterConnectError() { return }
             if retry(afterNetworkError: true, status: nil, context: context) { return }
             holdReads(false)
             var timedOut = false

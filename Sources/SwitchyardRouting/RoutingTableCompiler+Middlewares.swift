@@ -5,6 +5,11 @@ import SwitchyardUpstream
 /// Compiling middlewares: each type by its factory; `errors` and `chain` here, as they name other resources.
 extension RoutingTableBuild {
     mutating func compileMiddlewares() {
+        for (name, issue) in rejected(.httpMiddleware) where http.middlewares?[name] == nil {
+            status.middlewares[name] = MiddlewareInfo(
+                name: name, provider: Self.provider(of: name), middleware: Middleware(), status: .disabled,
+                errors: [issue.description], usedBy: [], type: "")
+        }
         for (name, middleware) in (http.middlewares ?? [:]).sorted(by: { $0.key < $1.key }) {
             let types = middleware.configuredTypes
             var info = MiddlewareInfo(

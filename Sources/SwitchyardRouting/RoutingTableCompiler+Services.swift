@@ -5,6 +5,11 @@ import SwitchyardUpstream
 /// Compiling services: load balancers, then the composite services that name others.
 extension RoutingTableBuild {
     mutating func compileServices() {
+        for (name, issue) in rejected(.httpService) where http.services?[name] == nil {
+            status.services[name] = ServiceInfo(
+                name: name, provider: Self.provider(of: name), service: HTTPService(), status: .disabled,
+                errors: [issue.description], usedBy: [], serverStatus: [:])
+        }
         for (name, service) in (http.services ?? [:]).sorted(by: { $0.key < $1.key }) {
             if Self.composite.contains(service.configuredKinds), service.middlewares?.isEmpty ?? true {
                 status.services[name] = ServiceInfo(

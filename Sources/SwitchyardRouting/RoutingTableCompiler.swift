@@ -135,6 +135,16 @@ struct RoutingTableBuild {
             }
             status.routers[name] = info
         }
+        for (name, issue) in rejected(.httpRouter) where status.routers[name] == nil {
+            status.routers[name] = RouterInfo(
+                name: name, provider: Self.provider(of: name), router: Router(), status: .disabled,
+                errors: [issue.description], using: [], effectivePriority: 0)
+        }
+    }
+
+    /// The resources of one kind that their provider could not read, by qualified name.
+    func rejected(_ kind: ResourceKey.Kind) -> [(String, ConfigurationIssue)] {
+        merged.rejected.filter { $0.key.kind == kind }.map { ($0.key.name, $0.value) }.sorted { $0.0 < $1.0 }
     }
 
     private mutating func compileRouter(_ name: String, _ router: Router, info: inout RouterInfo) -> Route? {

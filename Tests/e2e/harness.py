@@ -525,6 +525,16 @@ class RSSSampler(threading.Thread):
 # --------------------------------------------------------------------------
 # tiny in-process origins
 
+def listening_socket():
+    """A TCP socket listening on a free loopback port, whose accept() times out every 0.2 s."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((LOOPBACK, 0))
+    sock.listen(64)
+    sock.settimeout(0.2)
+    return sock
+
+
 class SilentOrigin(object):
     """Accepts connections and reads requests. With delay=None it never
     answers; otherwise it answers 200 after `delay` seconds. `received` is set
@@ -533,11 +543,7 @@ class SilentOrigin(object):
     def __init__(self, delay=None, body=b"slow-ok"):
         self.delay = delay
         self.body = body
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((LOOPBACK, 0))
-        self.sock.listen(64)
-        self.sock.settimeout(0.2)
+        self.sock = listening_socket()
         self.port = self.sock.getsockname()[1]
         self.url = "http://%s:%d" % (LOOPBACK, self.port)
         self.received = threading.Event()
@@ -610,6 +616,26 @@ class SilentOrigin(object):
                 pass
         self._thread.join(timeout=2)
 
+
+
+class DroppingOrigin(SilentOrigin):
+    """Reads a request head and closes without answering: a network error after the request went out (a refused
+    connection is not one: nothing was sent, and the proxy moves to another server)."""
+
+    def _serve(self, c):
+        c.settimeout(2)
+        buf = b""
+        try:
+            while b"\r\n\r\n" not in buf and len(buf) < 65536:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                buf += chunk
+            self.requests += 1
+        except OSError:
+            pass
+        finally:
+            c.close()
 
 # --------------------------------------------------------------------------
 # base test case

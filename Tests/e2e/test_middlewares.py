@@ -327,9 +327,11 @@ http:
 class RetryTests(MiddlewareCase):
 
     def test_20a_retry_on_network_errors_and_statuses(self):
-        from harness import free_port
+        from harness import DroppingOrigin
         alive = self.start_whoami("alive")
-        dead = "http://%s:%d" % (LOOPBACK, free_port())
+        dropping = DroppingOrigin()
+        self.addCleanup(dropping.close)
+        dead = dropping.url
         busy = self.start_status_origin(503)
         self.write("r.yml", """
 http:

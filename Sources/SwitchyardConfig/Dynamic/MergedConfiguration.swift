@@ -6,6 +6,8 @@ public struct MergedConfiguration: Sendable, Hashable {
     public var origins: [ResourceKey: SourceLocation]
     /// Errors the providers found while reading their sources.
     public var issues: [ConfigurationIssue]
+    /// Resources a provider could not read, by qualified name, with the reason (also in `issues`).
+    public var rejected: [ResourceKey: ConfigurationIssue]
     /// The providers whose snapshot is part of this merge, sorted.
     public var providers: [String]
 
@@ -13,11 +15,13 @@ public struct MergedConfiguration: Sendable, Hashable {
         configuration: DynamicConfiguration = DynamicConfiguration(),
         origins: [ResourceKey: SourceLocation] = [:],
         issues: [ConfigurationIssue] = [],
+        rejected: [ResourceKey: ConfigurationIssue] = [:],
         providers: [String] = []
     ) {
         self.configuration = configuration
         self.origins = origins
         self.issues = issues
+        self.rejected = rejected
         self.providers = providers
     }
 }

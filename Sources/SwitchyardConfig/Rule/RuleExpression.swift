@@ -1,13 +1,27 @@
-/// A parsed rule. `!` is kept as written (the compiler applies it); && binds tighter than ||.
+/// A parsed boolean expression over matchers (a router rule, a provider constraint). `!` is kept as written (the
+/// compiler applies it); && binds tighter than ||.
 ///
 /// `A || B && C` is `.or(A, .and(B, C))`; both operators are left-associative, so
 /// `A && B && C` is `.and(.and(A, B), C)`.
-public indirect enum RuleExpression: Sendable, Hashable {
-    case matcher(RuleMatcher)
-    case not(RuleExpression)
-    case and(RuleExpression, RuleExpression)
-    case or(RuleExpression, RuleExpression)
+public indirect enum LogicalExpression<Leaf: Sendable & Hashable>: Sendable, Hashable {
+    case matcher(Leaf)
+    case not(LogicalExpression)
+    case and(LogicalExpression, LogicalExpression)
+    case or(LogicalExpression, LogicalExpression)
+
+    /// Evaluates the expression, each matcher by `test`.
+    public func evaluate(_ test: (Leaf) -> Bool) -> Bool {
+        switch self {
+        case .matcher(let leaf): return test(leaf)
+        case .not(let inner): return !inner.evaluate(test)
+        case .and(let left, let right): return left.evaluate(test) && right.evaluate(test)
+        case .or(let left, let right): return left.evaluate(test) || right.evaluate(test)
+        }
+    }
 }
+
+/// A parsed HTTP router rule.
+public typealias RuleExpression = LogicalExpression<RuleMatcher>
 
 /// One matcher call of a rule, e.g. ``Host(`example.com`)``.
 ///

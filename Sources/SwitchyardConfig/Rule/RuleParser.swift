@@ -19,7 +19,7 @@ public enum RuleParser {
     static let maxMatchers = 1000
 
     public static func parse(_ rule: String) throws(RuleSyntaxError) -> RuleExpression {
-        var parser = RuleParserState(rule)
+        var parser = ExpressionParserState<HTTPRuleVocabulary>(rule)
         return try parser.parseRule()
     }
 
@@ -97,187 +97,22 @@ public enum RuleParser {
     }
 }
 
-/// One parse in progress: a lexer plus one token of lookahead.
-struct RuleParserState {
-    private var lexer: RuleLexer
-    private var current = RuleToken(kind: .end, column: 1)
-    private var depth = 0
-    private var matcherCount = 0
 
-    init(_ rule: String) {
-        lexer = RuleLexer(rule)
+/// The matchers of HTTP router rules.
+enum HTTPRuleVocabulary: ExpressionVocabulary {
+    static let example = "Host(`example.com`)"
+
+    static func name(_ spelled: String, column: Int) throws(RuleSyntaxError) -> RuleMatcher.Kind {
+        guard let kind = RuleParser.spellings[spelled] else {
+            throw RuleSyntaxError(column: column, message: RuleParser.unknownMatcherMessage(spelled))
+        }
+        return kind
     }
 
-    mutating func parseRule() throws(RuleSyntaxError) -> RuleExpression {
-        try advance()
-        if current.kind == .end {
-            throw RuleSyntaxError(column: 1, message: "the rule is empty; expected a matcher such as Host(`example.com`)")
-        }
-        let expression = try parseOr(context: nil)
-        switch current.kind {
-        case .end:
-            return expression
-        case .rightParen:
-            throw RuleSyntaxError(column: current.column, message: "unexpected ')' without a matching '('")
-        default:
-            throw RuleSyntaxError(
-                column: current.column,
-                message: "expected '&&', '||' or the end of the rule, found \(current.display)"
-            )
-        }
-    }
+    static func display(_ kind: RuleMatcher.Kind) -> String { kind.rawValue }
 
-    // MARK: - Expressions
-
-    private mutating func advance() throws(RuleSyntaxError) {
-        current = try lexer.next()
-    }
-
-    /// `context` says what came before the expected operand, e.g. "after '&&'" (nil at the start).
-    private mutating func parseOr(context: String?) throws(RuleSyntaxError) -> RuleExpression {
-        var left = try parseAnd(context: context)
-        while current.kind == .or {
-            try advance()
-            let right = try parseAnd(context: "after '||'")
-            left = .or(left, right)
-        }
-        return left
-    }
-
-    private mutating func parseAnd(context: String?) throws(RuleSyntaxError) -> RuleExpression {
-        var left = try parseUnary(context: context)
-        while current.kind == .and {
-            try advance()
-            let right = try parseUnary(context: "after '&&'")
-            left = .and(left, right)
-        }
-        return left
-    }
-
-    private mutating func parseUnary(context: String?) throws(RuleSyntaxError) -> RuleExpression {
-        guard current.kind == .not else {
-            return try parsePrimary(context: context)
-        }
-        try enterNesting(at: current.column)
-        try advance()
-        let operand = try parseUnary(context: "after '!'")
-        depth -= 1
-        return .not(operand)
-    }
-
-    private mutating func parsePrimary(context: String?) throws(RuleSyntaxError) -> RuleExpression {
-        switch current.kind {
-        case .leftParen:
-            let openColumn = current.column
-            try enterNesting(at: openColumn)
-            try advance()
-            let inner = try parseOr(context: "after '('")
-            switch current.kind {
-            case .rightParen:
-                try advance()
-            case .end:
-                throw RuleSyntaxError(
-                    column: current.column,
-                    message: "expected ')' to close the '(' at column \(openColumn), found the end of the rule"
-                )
-            default:
-                throw RuleSyntaxError(
-                    column: current.column,
-                    message: "expected '&&', '||' or ')' to close the '(' at column \(openColumn), found \(current.display)"
-                )
-            }
-            depth -= 1
-            return inner
-        case .word(let name):
-            return .matcher(try parseMatcher(name: name, column: current.column))
-        case .string:
-            throw RuleSyntaxError(
-                column: current.column,
-                message: "expected a matcher\(context.map { " " + $0 } ?? ""), found a quoted string "
-                    + "(arguments go inside a matcher, e.g. Host(`example.com`))"
-            )
-        default:
-            throw RuleSyntaxError(
-                column: current.column,
-                message: "expected a matcher\(context.map { " " + $0 } ?? ""), found \(current.display)"
-            )
-        }
-    }
-
-    private mutating func enterNesting(at column: Int) throws(RuleSyntaxError) {
-        guard depth < RuleParser.maxNestingDepth else {
-            throw RuleSyntaxError(
-                column: column,
-                message: "the rule is nested too deeply (more than \(RuleParser.maxNestingDepth) levels of '(' and '!')"
-            )
-        }
-        depth += 1
-    }
-
-    // MARK: - Matchers
-
-    private mutating func parseMatcher(name: String, column: Int) throws(RuleSyntaxError) -> RuleMatcher {
-        guard let kind = RuleParser.spellings[name] else {
-            throw RuleSyntaxError(column: column, message: RuleParser.unknownMatcherMessage(name))
-        }
-        let canonical = kind.rawValue
-        try advance()
-        guard current.kind == .leftParen else {
-            throw RuleSyntaxError(
-                column: current.column,
-                message: "expected '(' after the matcher name \(canonical), found \(current.display)"
-            )
-        }
-        try advance()
-
-        var arguments: [(value: String, column: Int)] = []
-        argumentLoop: while current.kind != .rightParen {
-            switch current.kind {
-            case .string(let value):
-                arguments.append((value, current.column))
-            case .end:
-                throw RuleSyntaxError(
-                    column: current.column,
-                    message: "expected a quoted argument for \(canonical), found the end of the rule"
-                )
-            default:
-                throw RuleSyntaxError(
-                    column: current.column,
-                    message: "expected a quoted argument (`...` or \"...\") for \(canonical), found \(current.display)"
-                )
-            }
-            try advance()
-            switch current.kind {
-            case .comma:
-                try advance()  // a trailing comma before ')' is allowed, as in Go
-            case .rightParen:
-                break argumentLoop
-            case .end:
-                throw RuleSyntaxError(
-                    column: current.column,
-                    message: "expected ')' after the arguments of \(canonical), found the end of the rule"
-                )
-            default:
-                throw RuleSyntaxError(
-                    column: current.column,
-                    message: "expected ',' or ')' after an argument of \(canonical), found \(current.display)"
-                )
-            }
-        }
-        try advance()  // past ')'
-
-        matcherCount += 1
-        if matcherCount > RuleParser.maxMatchers {
-            throw RuleSyntaxError(
-                column: column,
-                message: "the rule has too many matchers (more than \(RuleParser.maxMatchers))"
-            )
-        }
-        return try Self.validate(kind: kind, arguments: arguments, column: column)
-    }
-
-    private static func validate(
-        kind: RuleMatcher.Kind,
+    static func leaf(
+        _ kind: RuleMatcher.Kind,
         arguments: [(value: String, column: Int)],
         column: Int
     ) throws(RuleSyntaxError) -> RuleMatcher {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A configuration type whose keys can be listed (its stored properties, read from a default instance), so the
 /// decoder can accept keys in any letter case, as Traefik does, and suggest the right key for a typo.
 public protocol ConfigModel {
@@ -7,13 +9,17 @@ public protocol ConfigModel {
 /// Decodes `Decodable` configuration types from a `ConfigNode` tree. Unknown keys, wrong types and bad values are
 /// reported as a `ConfigurationIssue` naming the file, line and key path.
 public enum ConfigNodeDecoder {
+    /// `commaSeparatedLists`: a single value where a list is expected is split at commas, as labels and flags
+    /// write lists (`entrypoints=web, websecure`).
     public static func decode<T: Decodable>(
         _ type: T.Type,
         from node: ConfigNode,
-        keyPath: [String] = []
+        keyPath: [String] = [],
+        commaSeparatedLists: Bool = false
     ) throws(ConfigurationIssue) -> T {
         do {
-            return try NodeDecoder(node: node, path: keyPath).decodeValue(T.self)
+            return try NodeDecoder(node: node, path: keyPath, commaSeparatedLists: commaSeparatedLists)
+                .decodeValue(T.self)
         } catch let issue as ConfigurationIssue {
             throw issue
         } catch {
@@ -52,11 +58,13 @@ private struct KnownKeys {
 private struct NodeDecoder: Decoder {
     let node: ConfigNode
     let path: [String]
+    let commaSeparatedLists: Bool
     var knownKeys: KnownKeys?
 
-    init(node: ConfigNode, path: [String], knownKeys: KnownKeys? = nil) {
+    init(node: ConfigNode, path: [String], commaSeparatedLists: Bool, knownKeys: KnownKeys? = nil) {
         self.node = node
         self.path = path
+        self.commaSeparatedLists = commaSeparatedLists
         self.knownKeys = knownKeys
     }
 
@@ -98,7 +106,7 @@ private struct NodeDecoder: Decoder {
     }
 
     func child(_ node: ConfigNode, key: String) -> NodeDecoder {
-        NodeDecoder(node: node, path: path + [key])
+        NodeDecoder(node: node, path: path + [key], commaSeparatedLists: commaSeparatedLists)
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
@@ -140,8 +148,11 @@ private struct NodeDecoder: Decoder {
         switch node.value {
         case .sequence(let items): return UnkeyedNodeContainer(decoder: self, items: items)
         case .null: return UnkeyedNodeContainer(decoder: self, items: [])
-        // A single value where a list is expected is a list of one, as Traefik's comma lists allow.
-        case .scalar: return UnkeyedNodeContainer(decoder: self, items: [node])
+        // A single value where a list is expected is a list of one, or a comma-separated list from labels and flags.
+        case .scalar(let text):
+            guard commaSeparatedLists else { return UnkeyedNodeContainer(decoder: self, items: [node]) }
+            let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            return UnkeyedNodeContainer(decoder: self, items: items.map { ConfigNode(.scalar($0), at: node.location) })
         case .mapping: throw issue("expected a list, found a mapping")
         }
     }

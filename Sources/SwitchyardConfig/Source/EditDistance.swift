@@ -15,6 +15,6 @@ func editDistance<Element: Equatable>(_ a: [Element], _ b: [Element]) -> Int {
     return previous[b.count]
 }
 
-func editDistance(_ a: String, _ b: String) -> Int {
+public func editDistance(_ a: String, _ b: String) -> Int {
     editDistance(Array(a), Array(b))
 }

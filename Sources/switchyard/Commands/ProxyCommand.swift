@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import SwitchyardAPI
 import SwitchyardConfig
+import SwitchyardDockerProvider
 import SwitchyardFileProvider
 import SwitchyardProviderKit
 import SwitchyardProxy
@@ -101,14 +102,16 @@ enum ProxyCommand {
             }
         }
         var providers: [Task<Void, Never>] = []
-        if let options = settings.fileProvider {
-            let provider = FileProvider(options: options, logger: logger)
+        var enabled: [any Provider] = []
+        if let options = settings.fileProvider { enabled.append(FileProvider(options: options, logger: logger)) }
+        if let options = settings.dockerProvider { enabled.append(DockerProvider(options: options, logger: logger)) }
+        for provider in enabled {
             providers.append(Task {
                 do {
                     try await provider.run(sending: watcher.sink)
                 } catch is CancellationError {
                 } catch {
-                    logger.error("file provider stopped: \(error)")
+                    logger.error("\(provider.name) provider stopped: \(error)")
                 }
             })
         }

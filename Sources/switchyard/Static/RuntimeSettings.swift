@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import SwitchyardConfig
+import SwitchyardDockerProvider
 import SwitchyardFileProvider
 import SwitchyardProxy
 import SwitchyardRouting
@@ -18,6 +19,7 @@ struct RuntimeSettings {
     var entryPoints: [EntryPoint]
     var defaultEntryPoints: [String]
     var fileProvider: FileProviderOptions?
+    var dockerProvider: DockerProviderOptions?
     var throttle: Duration
     var apiInsecure: Bool
     var pingEntryPoint: String?
@@ -76,6 +78,9 @@ struct RuntimeSettings {
             }
             fileProvider = FileProviderOptions(directory: file.directory, filename: file.filename, watch: file.watch ?? true)
         }
+        let dockerProvider = try configuration.providers?.docker.map { options throws(ConfigurationIssue) in
+            try resolveDocker(options, issue: issue)
+        }
         let throttle = configuration.providers?.providersThrottleDuration ?? .seconds(2)
         guard throttle.nanoseconds >= 0 else {
             throw issue("providers.providersThrottleDuration", "the duration must not be negative")
@@ -103,6 +108,7 @@ struct RuntimeSettings {
             entryPoints: entryPoints,
             defaultEntryPoints: defaults,
             fileProvider: fileProvider,
+            dockerProvider: dockerProvider,
             throttle: .nanoseconds(throttle.nanoseconds),
             apiInsecure: apiInsecure,
             pingEntryPoint: pingEntryPoint,
@@ -113,6 +119,48 @@ struct RuntimeSettings {
             responseHeaderTimeout: responseHeader,
             idleConnTimeout: .nanoseconds((timeouts?.idleConnTimeout ?? .seconds(90)).nanoseconds),
             maxIdlePerServer: configuration.serversTransport?.maxIdleConnsPerHost.map { $0 > 0 ? $0 : 200 } ?? 200)
+    }
+
+    /// `providers.docker`: Traefik's defaults, the default rule and constraints parsed, the endpoint checked.
+    static func resolveDocker(
+        _ options: DockerProviderStaticOptions, issue: (String, String) -> ConfigurationIssue
+    ) throws(ConfigurationIssue) -> DockerProviderOptions {
+        var docker = DockerProviderOptions()
+        if let endpoint = options.endpoint { docker.endpoint = endpoint }
+        if let tls = options.tls { docker.tls = .init(ca: tls.ca, cert: tls.cert, key: tls.key) }
+        docker.exposedByDefault = options.exposedByDefault ?? true
+        docker.network = options.network.flatMap { $0.isEmpty ? nil : $0 }
+        docker.useBindPortIP = options.useBindPortIP ?? false
+        docker.watch = options.watch ?? true
+        docker.allowEmptyServices = options.allowEmptyServices ?? false
+        docker.traefikLabels = options.traefikLabels ?? true
+        if let rule = options.defaultRule {
+            do {
+                docker.defaultRule = try DefaultRuleTemplate(rule)
+            } catch {
+                throw issue("providers.docker.defaultRule", "the template does not parse: \(error)")
+            }
+        }
+        if let constraints = options.constraints, !constraints.isEmpty {
+            do {
+                docker.constraints = try LabelConstraint(constraints)
+            } catch {
+                throw issue("providers.docker.constraints", "\(error)")
+            }
+        }
+        if let poll = options.pollInterval {
+            guard poll.nanoseconds > 0 else { throw issue("providers.docker.pollInterval", "the interval must be positive") }
+            docker.pollInterval = .nanoseconds(poll.nanoseconds)
+        }
+        if let timeout = options.httpClientTimeout {
+            docker.httpClientTimeout = timeout.nanoseconds > 0 ? .nanoseconds(timeout.nanoseconds) : nil
+        }
+        do {
+            try DockerProvider.validate(docker)
+        } catch {
+            throw issue(error.keyPath ?? "providers.docker", error.message)
+        }
+        return docker
     }
 
     /// `:8000`, `127.0.0.1:8000`, `[::1]:8000`, optionally with `/tcp`.

@@ -35,6 +35,28 @@ struct LifeCycleOptions: Sendable, Hashable, Codable, ConfigModel {
 struct ProvidersOptions: Sendable, Hashable, Codable, ConfigModel {
     var providersThrottleDuration: ConfigDuration?
     var file: FileProviderStaticOptions?
+    var docker: DockerProviderStaticOptions?
+}
+
+struct DockerProviderStaticOptions: Sendable, Hashable, Codable, ConfigModel {
+    var endpoint: String?
+    var tls: DockerTLSOptions?
+    var exposedByDefault: Bool?
+    var network: String?
+    var useBindPortIP: Bool?
+    var defaultRule: String?
+    var constraints: String?
+    var watch: Bool?
+    var pollInterval: ConfigDuration?
+    var allowEmptyServices: Bool?
+    var traefikLabels: Bool?
+    var httpClientTimeout: ConfigDuration?
+}
+
+struct DockerTLSOptions: Sendable, Hashable, Codable, ConfigModel {
+    var ca: String?
+    var cert: String?
+    var key: String?
 }
 
 struct FileProviderStaticOptions: Sendable, Hashable, Codable, ConfigModel {

@@ -88,8 +88,8 @@ struct StaticConfigurationLoader {
         if environmentNode != nil { sources.append("environment variables") }
         if flagNode != nil { sources.append("command-line flags") }
         var merged = fileNode ?? ConfigNode(.mapping([]), at: SourceLocation(source: "defaults"))
-        if let environmentNode { merged = Self.merge(merged, environmentNode) }
-        if let flagNode { merged = Self.merge(merged, flagNode) }
+        if let environmentNode { merged = FlatKeyTree.merge(merged, environmentNode) }
+        if let flagNode { merged = FlatKeyTree.merge(merged, flagNode) }
         let configuration = try ConfigNodeDecoder.decode(StaticConfiguration.self, from: merged)
         return Loaded(
             configuration: configuration, sources: sources, baseDirectory: baseDirectory,
@@ -126,7 +126,7 @@ struct StaticConfigurationLoader {
             guard !path.contains(where: \.isEmpty) else {
                 throw ConfigurationIssue(at: location, message: "'\(key)' is not a valid option name")
             }
-            root = Self.merge(root ?? ConfigNode(.mapping([]), at: location), Self.tree(path, value, location))
+            root = FlatKeyTree.merge(root ?? ConfigNode(.mapping([]), at: location), FlatKeyTree.tree(path, value, location))
         }
         return (root, configFile)
     }
@@ -141,37 +141,8 @@ struct StaticConfigurationLoader {
             guard !path.contains(where: \.isEmpty) else {
                 throw ConfigurationIssue(at: location, message: "'\(name)' is not a valid option name")
             }
-            root = Self.merge(root ?? ConfigNode(.mapping([]), at: location), Self.tree(path, value, location))
+            root = FlatKeyTree.merge(root ?? ConfigNode(.mapping([]), at: location), FlatKeyTree.tree(path, value, location))
         }
         return root
-    }
-
-    private static func tree(_ path: [String], _ value: String, _ location: SourceLocation) -> ConfigNode {
-        var node = ConfigNode(.scalar(value), at: location)
-        for key in path.reversed() {
-            node = ConfigNode(.mapping([ConfigNode.Entry(key: key, keyLocation: location, value: node)]), at: location)
-        }
-        return node
-    }
-
-    /// Overlays `top` on `base`: mappings merge key by key (letter case ignored), anything else is replaced.
-    static func merge(_ base: ConfigNode, _ top: ConfigNode) -> ConfigNode {
-        guard case .mapping(var entries) = base.value, case .mapping(let overlay) = top.value else {
-            if case .mapping = top.value, case .scalar(let text) = base.value, text.lowercased() == "true" {
-                return top  // `--ping` then `--ping.entryPoint=x`
-            }
-            if case .mapping = base.value, case .scalar(let text) = top.value, text.lowercased() == "true" {
-                return base  // a section set, then switched on
-            }
-            return top
-        }
-        for entry in overlay {
-            if let index = entries.firstIndex(where: { $0.key.lowercased() == entry.key.lowercased() }) {
-                entries[index].value = merge(entries[index].value, entry.value)
-            } else {
-                entries.append(entry)
-            }
-        }
-        return ConfigNode(.mapping(entries), at: base.location)
     }
 }
