@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         .target(
@@ -71,6 +73,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SwitchyardTLS",
+            dependencies: [
+                "SwitchyardConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SwitchyardUpstream",
             dependencies: [
                 "SwitchyardConfig",
@@ -104,6 +118,7 @@ let package = Package(
             name: "SwitchyardRouting",
             dependencies: [
                 "SwitchyardConfig",
+                "SwitchyardTLS",
                 "SwitchyardUpstream",
                 "SwitchyardMiddleware",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -116,6 +131,8 @@ let package = Package(
             name: "SwitchyardProxy",
             dependencies: [
                 "SwitchyardRouting",
+                "SwitchyardTLS",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "SwitchyardUpstream",
                 "SwitchyardMiddleware",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -185,6 +202,14 @@ let package = Package(
         .testTarget(
             name: "SwitchyardDockerProviderTests",
             dependencies: ["SwitchyardDockerProvider", "SwitchyardProviderKit", "SwitchyardRouting", "SwitchyardConfig"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchyardTLSTests",
+            dependencies: [
+                "SwitchyardTLS", "SwitchyardRouting", "SwitchyardProviderKit", "SwitchyardConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -30,6 +30,7 @@ public enum ConfigurationMerger {
                     var router = router
                     router.service = router.service.map(q)
                     router.middlewares = router.middlewares?.map(q)
+                    if let options = router.tls?.options, options != "default" { router.tls?.options = q(options) }
                     put(&http.routers, q(name), router)
                 }
                 for (name, service) in section.services ?? [:] {

@@ -36,6 +36,9 @@ public struct ProviderSnapshot: Sendable, Hashable {
     /// Resources the provider could not read (a label with a bad value, say), by unqualified name: they show in the
     /// API as disabled with this error, and whatever names them fails with it. Their issues are in `issues` too.
     public var rejected: [ResourceKey: ConfigurationIssue]
+    /// Files the configuration names (certificates, keys), with a stamp of their content: a new stamp makes a new
+    /// snapshot, so the files are read again.
+    public var fileStamps: [String: String] = [:]
 
     public init(
         provider: String,

@@ -11,6 +11,8 @@ public struct EntryPointSettings: Sendable {
     public var responseHeaderTimeout: TimeAmount?
     /// Sent as X-Forwarded-Server.
     public var hostname: String
+    /// The connection came over TLS: TLS routers answer it, and X-Forwarded-Proto is https.
+    public var isTLS = false
 
     public init(name: String, scheme: String = "http", responseHeaderTimeout: TimeAmount? = nil, hostname: String) {
         self.name = name

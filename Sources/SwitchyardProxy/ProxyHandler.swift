@@ -234,7 +234,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         isUpgradeRequest = ForwardedRequest.isUpgrade(head)
 
         let table = slot.table
-        guard let entryPoint = table.entryPoints[settings.name] else {
+        guard let entryPoint = (settings.isTLS ? table.secureEntryPoints : table.entryPoints)[settings.name] else {
             return answer(.notFound, body: "404 page not found\n", context: context)
         }
         let routingRequest = RoutingRequest(head: head, clientAddress: clientAddress)

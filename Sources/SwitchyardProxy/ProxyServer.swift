@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import NIOExtras
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import SwitchyardRouting
 import SwitchyardUpstream
 
@@ -116,15 +117,30 @@ public final class ProxyServer: Sendable {
                     guard let pool = pools[ObjectIdentifier(loop)] else {
                         throw ProxyServerError.unknownEventLoop
                     }
-                    let sync = channel.pipeline.syncOperations
-                    // The proxy handler queues pipelined requests itself: a read-gating pipeline handler costs two epoll
-                    // changes per request.
-                    // Outbound header validation is off: heads are rebuilt from what the parser accepted, and values a
-                    // middleware sets are checked when it is built.
-                    try sync.configureHTTPServerPipeline(
-                        withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false)
-                    try sync.addHandler(
-                        ProxyHandler(settings: settings, slot: store.slot(for: loop), pool: pool.value, logger: logger))
+                    let slot = store.slot(for: loop)
+                    let sniffer = ConnectionSniffer(slot: slot, logger: logger) { channel, option in
+                        let sync = channel.pipeline.syncOperations
+                        var connection = settings
+                        if let option {
+                            if option.acceptsAnyClientCertificate {
+                                try sync.addHandler(NIOSSLServerHandler(context: option.context) { _, promise in
+                                    promise.succeed(.certificateVerified)  // asked for, not verified: the option says so
+                                })
+                            } else {
+                                try sync.addHandler(NIOSSLServerHandler(context: option.context))
+                            }
+                            connection.scheme = "https"
+                            connection.isTLS = true
+                        }
+                        // The proxy handler queues pipelined requests itself: a read-gating pipeline handler costs two
+                        // epoll changes per request.
+                        // Outbound header validation is off: heads are rebuilt from what the parser accepted, and
+                        // values a middleware sets are checked when it is built.
+                        try sync.configureHTTPServerPipeline(
+                            withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false)
+                        try sync.addHandler(ProxyHandler(settings: connection, slot: slot, pool: pool.value, logger: logger))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(sniffer)
                 }
             }
     }

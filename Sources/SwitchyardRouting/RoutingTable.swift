@@ -1,5 +1,6 @@
 import SwitchyardConfig
 import SwitchyardMiddleware
+import SwitchyardTLS
 import SwitchyardUpstream
 
 /// A load balancer's live health and the service definition it belongs to.
@@ -22,6 +23,10 @@ public final class RoutingTable: Sendable {
     /// Seconds since 1970 when the table was compiled.
     public let createdAt: Double
     public let entryPoints: [String: EntryPointRoutes]
+    /// The routes of TLS routers, for requests that came over TLS.
+    public let secureEntryPoints: [String: EntryPointRoutes]
+    /// Certificates and TLS options, for the handshakes of connections accepted while this table is in force.
+    public let tls: TLSRuntime
     public let status: RuntimeStatus
     public let configuration: MergedConfiguration
     /// The middleware instances built for this table, with their definitions, for the next table to keep.
@@ -33,7 +38,8 @@ public final class RoutingTable: Sendable {
     let healthStates: [String: HealthState]
 
     init(
-        version: UInt64, entryPoints: [String: EntryPointRoutes], status: RuntimeStatus,
+        version: UInt64, entryPoints: [String: EntryPointRoutes], secureEntryPoints: [String: EntryPointRoutes] = [:],
+        tls: TLSRuntime = .fallback(), status: RuntimeStatus,
         configuration: MergedConfiguration, middlewareInstances: [String: MiddlewareInstance] = [:],
         services: [String: ServiceTarget] = [:], healthChecks: [HealthCheckSpec] = [], healthStates: [String: HealthState] = [:]
     ) {
@@ -43,6 +49,8 @@ public final class RoutingTable: Sendable {
         self.healthStates = healthStates
         self.version = version
         self.entryPoints = entryPoints
+        self.secureEntryPoints = secureEntryPoints
+        self.tls = tls
         self.status = status
         self.configuration = configuration
         var now = timespec()

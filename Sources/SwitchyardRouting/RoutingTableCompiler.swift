@@ -1,5 +1,6 @@
 import SwitchyardConfig
 import SwitchyardMiddleware
+import SwitchyardTLS
 import SwitchyardUpstream
 
 /// Turns a merged configuration into an immutable `RoutingTable`, validating as it goes: a broken router,
@@ -52,13 +53,17 @@ public struct RoutingTableCompiler: Sendable {
         var build = RoutingTableBuild(
             compiler: self, merged: merged, previous: previous?.middlewareInstances ?? [:],
             previousHealth: previous?.healthStates ?? [:])
+        build.compileTLS()
         build.compileServices()
         build.compileMiddlewares()
         build.compileRouters()
         build.compileInternalRouters()
         var routes: [String: EntryPointRoutes] = [:]
+        var secureRoutes: [String: EntryPointRoutes] = [:]
         for entryPoint in entryPoints {
             routes[entryPoint] = EntryPointRoutes(name: entryPoint, routes: build.routesByEntryPoint[entryPoint] ?? [])
+            secureRoutes[entryPoint] = EntryPointRoutes(
+                name: entryPoint, routes: build.secureRoutesByEntryPoint[entryPoint] ?? [])
         }
         build.status.issues = merged.issues + build.issues
         var instances: [String: MiddlewareInstance] = [:]
@@ -68,7 +73,8 @@ public struct RoutingTableCompiler: Sendable {
         }
         let health = Dictionary(build.healthStates.map { ($0.service, $0) }, uniquingKeysWith: { first, _ in first })
         return RoutingTable(
-            version: version, entryPoints: routes, status: build.status, configuration: merged,
+            version: version, entryPoints: routes, secureEntryPoints: secureRoutes, tls: build.tlsRuntime,
+            status: build.status, configuration: merged,
             middlewareInstances: instances, services: build.services, healthChecks: build.healthChecks,
             healthStates: health)
     }
@@ -84,7 +90,15 @@ struct RoutingTableBuild {
     var services: [String: ServiceTarget] = [:]
     var builtMiddlewares: [String: any HTTPMiddleware] = [:]
     var routesByEntryPoint: [String: [Route]] = [:]
+    /// Routes of routers with `tls`: they answer only requests that came over TLS.
+    var secureRoutesByEntryPoint: [String: [Route]] = [:]
     var routeOrder = 0
+    var tlsStore: CertificateStore?
+    var tlsOptions: [String: TLSRuntime.Option] = [:]
+    /// Options that failed to compile, by name, with their error.
+    var tlsOptionErrors: [String: String] = [:]
+    var hostOptionChoices: [String: (option: String, router: String)] = [:]
+    var conflictingHosts: Set<String> = []
 
     let previous: [String: MiddlewareInstance]
     let previousHealth: [String: HealthState]
@@ -129,7 +143,14 @@ struct RoutingTableBuild {
                 effectivePriority: 0)
             let route = compileRouter(name, router, info: &info)
             if let route, info.status != .disabled {
-                for entryPoint in info.using { routesByEntryPoint[entryPoint, default: []].append(route) }
+                for entryPoint in info.using {
+                    if router.tls != nil {
+                        secureRoutesByEntryPoint[entryPoint, default: []].append(route)
+                    } else {
+                        routesByEntryPoint[entryPoint, default: []].append(route)
+                    }
+                }
+                if let tls = router.tls, let rule = router.rule { useTLSOption(tls.options ?? "default", for: rule, router: name) }
             } else {
                 info.status = .disabled
             }
@@ -165,8 +186,8 @@ struct RoutingTableBuild {
         if let syntax = router.ruleSyntax, syntax != "v3" {
             return fail("ruleSyntax", "the rule syntax '\(syntax)' is not supported; write the rule in Traefik v3 syntax")
         }
-        if router.tls != nil {
-            return fail("tls", "TLS termination is not supported yet; the router is disabled")
+        if let tls = router.tls, case .failure(let failure) = checkTLS(tls, router: name) {
+            return fail(failure.key, failure.message)
         }
         guard let rule = router.rule, !rule.isEmpty else { return fail("rule", "the router has no rule") }
         let matcher: Matcher

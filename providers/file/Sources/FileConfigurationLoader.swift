@@ -86,7 +86,33 @@ struct FileConfigurationLoader {
             guard let content = lastGood[path] else { continue }
             Self.merge(content, into: &merged, origins: &origins, issues: &issues)
         }
-        return ProviderSnapshot(provider: provider, configuration: merged, origins: origins, issues: issues)
+        var snapshot = ProviderSnapshot(provider: provider, configuration: merged, origins: origins, issues: issues)
+        snapshot.fileStamps = Self.stamps(of: Self.referencedFiles(in: merged))
+        return snapshot
+    }
+
+    /// Files the configuration names by path (certificates, keys, CAs): a change to one of them is a change of the
+    /// configuration, so a certificate replaced beside the configuration files serves the next handshake.
+    static func referencedFiles(in configuration: DynamicConfiguration) -> [String] {
+        guard let tls = configuration.tls else { return [] }
+        var files: [String?] = []
+        for certificate in tls.certificates ?? [] { files += [certificate.certFile, certificate.keyFile] }
+        for store in (tls.stores ?? [:]).values {
+            files += [store.defaultCertificate?.certFile, store.defaultCertificate?.keyFile]
+        }
+        for options in (tls.options ?? [:]).values { files += options.clientAuth?.caFiles ?? [] }
+        return files.compactMap { $0 }.filter { !$0.contains("-----BEGIN") }
+    }
+
+    static func stamps(of files: [String]) -> [String: String] {
+        var stamps: [String: String] = [:]
+        for file in files {
+            let attributes = try? FileManager.default.attributesOfItem(atPath: file)
+            let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
+            stamps[file] = "\(modified):\(size)"
+        }
+        return stamps
     }
 
     static func read(text: String, path: String) throws(ConfigurationIssue) -> FileContent {

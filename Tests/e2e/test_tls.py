@@ -1,0 +1,188 @@
+"""TLS termination: certificates chosen by SNI, TLS options, client certificates, certificates replaced live."""
+
+import http.client
+import os
+import socket
+import ssl
+import subprocess
+import time
+
+import harness
+from harness import E2ETestCase, Whoami, wait_until
+
+
+def openssl(cwd, *args, input=None):
+    return subprocess.run(["openssl"] + list(args), cwd=cwd, capture_output=True, check=True, timeout=60,
+                          input=input)
+
+
+class CertificateAuthority(object):
+    """A throwaway CA that signs server and client certificates with openssl."""
+
+    def __init__(self, directory, name="ca"):
+        self.dir = directory
+        self.name = name
+        os.makedirs(directory, exist_ok=True)
+        openssl(directory, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "%s-key.pem" % name,
+                "-out", "%s.pem" % name, "-days", "2", "-subj", "/CN=%s test CA" % name)
+        self.cert = os.path.join(directory, "%s.pem" % name)
+        self.key = os.path.join(directory, "%s-key.pem" % name)
+
+    def issue(self, name, cn, sans=(), client=False):
+        """Writes <name>.pem and <name>-key.pem; returns their paths."""
+        d = self.dir
+        openssl(d, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", "%s-key.pem" % name, "-out", "%s.csr" % name,
+                "-subj", "/CN=%s" % cn)
+        with open(os.path.join(d, "%s.ext" % name), "w") as f:
+            if sans:
+                f.write("subjectAltName=%s\n" % ",".join("DNS:%s" % s for s in sans))
+            f.write("extendedKeyUsage=%s\n" % ("clientAuth" if client else "serverAuth"))
+        openssl(d, "x509", "-req", "-in", "%s.csr" % name, "-CA", self.cert, "-CAkey", self.key, "-CAcreateserial",
+                "-out", "%s.pem" % name, "-days", "2", "-extfile", "%s.ext" % name)
+        return os.path.join(d, "%s.pem" % name), os.path.join(d, "%s-key.pem" % name)
+
+
+def peer_subject(port, server_name=None, extra=()):
+    """The subject of the certificate the proxy presents (openssl s_client), or None when the handshake fails."""
+    args = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port] + list(extra)
+    if server_name:
+        args += ["-servername", server_name]
+    else:
+        args += ["-noservername"]
+    hello = subprocess.run(args, input=b"", capture_output=True, timeout=30)
+    if b"BEGIN CERTIFICATE" not in hello.stdout:
+        return None
+    parsed = subprocess.run(["openssl", "x509", "-noout", "-subject"], input=hello.stdout, capture_output=True,
+                            timeout=30)
+    return parsed.stdout.decode().strip()
+
+
+def https_get(port, host, cafile, path="/", client_cert=None, timeout=10):
+    context = ssl.create_default_context(cafile=cafile)
+    if client_cert:
+        context.load_cert_chain(*client_cert)
+    connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=timeout)
+    # the certificate is for the host, not for 127.0.0.1: connect by address, verify by name
+    connection.sock = context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=timeout),
+                                          server_hostname=host)
+    connection.request("GET", path, headers={"Host": host})
+    response = connection.getresponse()
+    return response.status, response.read().decode(), connection
+
+
+class TLSTests(E2ETestCase):
+
+    def setUp(self):
+        super(TLSTests, self).setUp()
+        # inside the watched folder: replacing a certificate there is a change the file provider sees
+        self.pki = os.path.join(self.dyn, "pki")
+        self.ca = CertificateAuthority(self.pki)
+        self.app_cert = self.ca.issue("app", "app.tls.test", ["app.tls.test"])
+        self.wild_cert = self.ca.issue("wild", "*.wild.test", ["*.wild.test"])
+        self.backend = self.start_whoami("tls-backend")
+
+    def write_config(self, extra_tls="", routers=None):
+        routers = routers or {
+            "app": "Host(`app.tls.test`)",
+            "wild": "HostRegexp(`^[a-z]+\\\\.wild\\\\.test$`)",
+        }
+        lines = ["http:", "  routers:"]
+        for name, rule in routers.items():
+            lines.append('    %s: {rule: "%s", service: backend, tls: {}}' % (name, rule))
+        lines.append('    plain: {rule: "Host(`app.tls.test`)", service: backend}')
+        lines += ["  services:", '    backend: {loadBalancer: {servers: [{url: "%s"}]}}' % self.backend.url]
+        lines += ["tls:", "  certificates:",
+                  "    - {certFile: %s, keyFile: %s}" % self.app_cert,
+                  "    - {certFile: %s, keyFile: %s}" % self.wild_cert]
+        self.write("tls.yml", "\n".join(lines) + "\n" + extra_tls)
+
+    def test_30a_sni_picks_exact_wildcard_and_default_certificates(self):
+        self.write_config()
+        proxy = self.start_proxy(throttle="0s")
+        proxy.wait_routers(["app@file", "wild@file"])
+        port = proxy.web_port
+        self.assertIn("CN = app.tls.test", peer_subject(port, "app.tls.test"))
+        self.assertIn("CN = *.wild.test", peer_subject(port, "shop.wild.test"))
+        self.assertIn("SWITCHYARD DEFAULT CERT", peer_subject(port, "other.test"))
+        self.assertIn("SWITCHYARD DEFAULT CERT", peer_subject(port, None))
+        # HTTPS through the TLS router, verified against the CA; the backend sees https.
+        status, body, _ = https_get(port, "app.tls.test", self.ca.cert)
+        self.assertEqual(status, 200)
+        self.assertEqual(Whoami(body).header("X-Forwarded-Proto"), "https")
+        status, body, _ = https_get(port, "shop.wild.test", self.ca.cert)
+        self.assertEqual(status, 200)
+        # The same entry point still serves plain HTTP, with the plain router only.
+        r = proxy.get("/", host="app.tls.test")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(Whoami(r.text).header("X-Forwarded-Proto"), "http")
+
+    def test_30b_tls_options_min_version_and_sni_strict(self):
+        self.write_config(extra_tls="""  options:
+    modern: {minVersion: VersionTLS13}
+    default: {minVersion: VersionTLS12, sniStrict: true}
+""", routers={"app": "Host(`app.tls.test`)"})
+        self.write("opt.yml", """
+http:
+  routers:
+    modern: {rule: "Host(`modern.wild.test`)", service: backend2, tls: {options: modern}}
+  services:
+    backend2: {loadBalancer: {servers: [{url: "%s"}]}}
+""" % self.backend.url)
+        proxy = self.start_proxy(throttle="0s")
+        proxy.wait_routers(["modern@file", "app@file"])
+        port = proxy.web_port
+        self.assertIsNotNone(peer_subject(port, "modern.wild.test", ["-tls1_3"]))
+        self.assertIsNone(peer_subject(port, "modern.wild.test", ["-tls1_2"]), "TLS 1.2 refused by minVersion 1.3")
+        self.assertIsNotNone(peer_subject(port, "app.tls.test", ["-tls1_2"]), "the default option takes TLS 1.2")
+        self.assertIsNone(peer_subject(port, "app.tls.test", ["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"]),
+                          "TLS 1.1 refused by minVersion 1.2")
+        # sniStrict on the default option: no name, or a name no certificate is for, is refused
+        self.assertIsNone(peer_subject(port, None))
+        self.assertIsNone(peer_subject(port, "unknown.test"))
+
+    def test_30c_client_certificate_required_and_verified(self):
+        client_ca = CertificateAuthority(os.path.join(self.pki, "clients"), name="clients")
+        client = client_ca.issue("alice", "alice", client=True)
+        stranger_ca = CertificateAuthority(os.path.join(self.pki, "strangers"), name="strangers")
+        stranger = stranger_ca.issue("mallory", "mallory", client=True)
+        self.write_config(extra_tls="""  options:
+    default:
+      clientAuth: {caFiles: [%s], clientAuthType: RequireAndVerifyClientCert}
+""" % client_ca.cert, routers={"app": "Host(`app.tls.test`)"})
+        proxy = self.start_proxy(throttle="0s")
+        proxy.wait_routers(["app@file"])
+        status, _, _ = https_get(proxy.web_port, "app.tls.test", self.ca.cert, client_cert=client)
+        self.assertEqual(status, 200)
+        for certificate in (None, stranger):
+            with self.assertRaises((ssl.SSLError, ConnectionError, OSError)):
+                https_get(proxy.web_port, "app.tls.test", self.ca.cert, client_cert=certificate)
+
+    def test_30d_replaced_certificate_serves_the_next_handshake(self):
+        self.write_config(routers={"app": "Host(`app.tls.test`)"})
+        proxy = self.start_proxy(throttle="0s")
+        proxy.wait_routers(["app@file"])
+        status, _, connection = https_get(proxy.web_port, "app.tls.test", self.ca.cert)
+        self.assertEqual(status, 200)
+        before = peer_subject(proxy.web_port, "app.tls.test")
+        self.assertIn("CN = app.tls.test", before)
+        # A new certificate for the same name, written over the files in the watched folder's tree.
+        renewed_dir = os.path.join(self.tmp, "renewed")
+        renewed_ca = CertificateAuthority(renewed_dir, name="renewed")
+        cert, key = renewed_ca.issue("app2", "app.tls.test", ["app.tls.test", "renewed.tls.test"])
+        os.replace(cert, self.app_cert[0] + ".new")
+        os.replace(key, self.app_cert[1] + ".new")
+        os.replace(self.app_cert[1] + ".new", self.app_cert[1])
+        os.replace(self.app_cert[0] + ".new", self.app_cert[0])
+        # no configuration file changed: the referenced files' stamps are part of the file provider's view
+        wait_until(lambda: "renewed test CA" in (self.issuer(proxy.web_port) or ""), 5,
+                   message="the renewed certificate served")
+        # the connection opened before keeps working on its old session
+        connection.request("GET", "/again", headers={"Host": "app.tls.test"})
+        self.assertEqual(connection.getresponse().status, 200)
+
+    def issuer(self, port):
+        args = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-servername", "app.tls.test"]
+        hello = subprocess.run(args, input=b"", capture_output=True, timeout=30)
+        parsed = subprocess.run(["openssl", "x509", "-noout", "-issuer"], input=hello.stdout, capture_output=True,
+                                timeout=30)
+        return parsed.stdout.decode()
