@@ -38,7 +38,8 @@ enum ForwardedRequest {
         passHostHeader: Bool,
         clientIP: String,
         scheme: String,
-        proxyHostname: String
+        proxyHostname: String,
+        trusted: Bool = false
     ) -> HTTPRequestHead {
         let incoming = head.headers
         let named = ConnectionHeader(incoming)
@@ -58,12 +59,25 @@ enum ForwardedRequest {
             headers.add(name: "Upgrade", value: upgradeProtocol)
         }
         let forwardedHost = originalHost ?? hostFromTarget(head.uri) ?? ""
-        headers.add(name: "X-Forwarded-For", value: clientIP)
-        headers.add(name: "X-Forwarded-Host", value: forwardedHost)
-        headers.add(name: "X-Forwarded-Port", value: forwardedPort(host: forwardedHost, scheme: scheme))
-        headers.add(name: "X-Forwarded-Proto", value: scheme)
-        headers.add(name: "X-Forwarded-Server", value: proxyHostname)
-        headers.add(name: "X-Real-Ip", value: clientIP)
+        if trusted {
+            // A client in forwardedHeaders.trustedIPs (another proxy): what it says is kept, and it joins the chain.
+            let chain = incoming[canonicalForm: "x-forwarded-for"].joined(separator: ", ")
+            headers.add(name: "X-Forwarded-For", value: chain.isEmpty ? clientIP : chain + ", " + clientIP)
+            let host = incoming.first(name: "x-forwarded-host") ?? forwardedHost
+            headers.add(name: "X-Forwarded-Host", value: host)
+            let proto = incoming.first(name: "x-forwarded-proto") ?? scheme
+            headers.add(name: "X-Forwarded-Port", value: incoming.first(name: "x-forwarded-port") ?? forwardedPort(host: host, scheme: proto))
+            headers.add(name: "X-Forwarded-Proto", value: proto)
+            headers.add(name: "X-Forwarded-Server", value: proxyHostname)
+            headers.add(name: "X-Real-Ip", value: incoming.first(name: "x-real-ip") ?? clientIP)
+        } else {
+            headers.add(name: "X-Forwarded-For", value: clientIP)
+            headers.add(name: "X-Forwarded-Host", value: forwardedHost)
+            headers.add(name: "X-Forwarded-Port", value: forwardedPort(host: forwardedHost, scheme: scheme))
+            headers.add(name: "X-Forwarded-Proto", value: scheme)
+            headers.add(name: "X-Forwarded-Server", value: proxyHostname)
+            headers.add(name: "X-Real-Ip", value: clientIP)
+        }
         if !passHostHeader || originalHost == nil {
             headers.add(name: "Host", value: server.hostHeader)
         }

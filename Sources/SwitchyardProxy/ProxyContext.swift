@@ -1,4 +1,5 @@
 import NIOCore
+import SwitchyardConfig
 import SwitchyardRouting
 import SwitchyardUpstream
 
@@ -13,12 +14,30 @@ public struct EntryPointSettings: Sendable {
     public var hostname: String
     /// The connection came over TLS: TLS routers answer it, and X-Forwarded-Proto is https.
     public var isTLS = false
+    /// Whose X-Forwarded-* headers are kept (`forwardedHeaders.trustedIPs` / `insecure`).
+    public var forwardedHeaders = ForwardedHeadersPolicy()
 
     public init(name: String, scheme: String = "http", responseHeaderTimeout: TimeAmount? = nil, hostname: String) {
         self.name = name
         self.scheme = scheme
         self.responseHeaderTimeout = responseHeaderTimeout
         self.hostname = hostname
+    }
+}
+
+/// `entryPoints.<name>.forwardedHeaders`: by default a client's X-Forwarded-* headers are replaced; those of
+/// trusted clients (other proxies) are kept, and the client joins X-Forwarded-For.
+public struct ForwardedHeadersPolicy: Sendable {
+    public var insecure: Bool
+    public var trustedIPs: [IPNetwork]
+
+    public init(insecure: Bool = false, trustedIPs: [IPNetwork] = []) {
+        self.insecure = insecure
+        self.trustedIPs = trustedIPs
+    }
+
+    func trusts(_ address: [UInt8]) -> Bool {
+        insecure || trustedIPs.contains { $0.contains(address) }
     }
 }
 

@@ -17,9 +17,7 @@ extension ProxyHandler {
         attempt += 1
         responseTimeout?.cancel()
         responseTimeout = nil
-        let upstreamHead = ForwardedRequest.make(
-            from: request, server: server, passHostHeader: balancer.passHostHeader, clientIP: clientIP,
-            scheme: settings.scheme, proxyHostname: settings.hostname)
+        let upstreamHead = forwarded(request, to: server, by: balancer)
         self.upstreamHead = upstreamHead
         self.server = server
         pending = requestEnded ? [.end(nil)] : []
@@ -54,9 +52,7 @@ extension ProxyHandler {
         guard let next else { return false }
         // The head for the failed server leads `pending`; the body parts after it were not sent either.
         if !pending.isEmpty { pending.removeFirst() }
-        let upstreamHead = ForwardedRequest.make(
-            from: request, server: next, passHostHeader: balancer.passHostHeader, clientIP: clientIP,
-            scheme: settings.scheme, proxyHostname: settings.hostname)
+        let upstreamHead = forwarded(request, to: next, by: balancer)
         self.upstreamHead = upstreamHead
         self.server = next
         if let (load, index) = inFlight, let nextIndex = balancer.servers.firstIndex(of: next) {

@@ -36,6 +36,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var context: ChannelHandlerContext?
     var clientAddress: [UInt8] = []
     var clientIP = ""
+    /// The client is one whose X-Forwarded-* headers the entry point trusts.
+    var forwardedTrusted = false
 
     var phase = Phase.idle
     var request: HTTPRequestHead?
@@ -110,7 +112,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.context = context
         if let remote = context.channel.remoteAddress {
             (clientAddress, clientIP) = remote.clientIdentity
+            forwardedTrusted = settings.forwardedHeaders.trusts(clientAddress)
         }
+    }
+
+    /// The request as the server gets it (the X-Forwarded-* headers set by the entry point's trust in the client).
+    func forwarded(_ head: HTTPRequestHead, to server: UpstreamServer, by balancer: LoadBalancer) -> HTTPRequestHead {
+        ForwardedRequest.make(
+            from: head, server: server, passHostHeader: balancer.passHostHeader, clientIP: clientIP,
+            scheme: settings.scheme, proxyHostname: settings.hostname, trusted: forwardedTrusted)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -326,9 +336,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 // Ask for the body now; the upstream request goes without Expect.
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
             }
-            let upstreamHead = ForwardedRequest.make(
-                from: head, server: server, passHostHeader: balancer.passHostHeader, clientIP: clientIP,
-                scheme: settings.scheme, proxyHostname: settings.hostname)
+            let upstreamHead = forwarded(head, to: server, by: balancer)
             self.mirrors = mirrors.compactMap {
                 MirrorExchange(
                     mirror: $0, head: head, clientIP: clientIP, scheme: settings.scheme, hostname: settings.hostname,

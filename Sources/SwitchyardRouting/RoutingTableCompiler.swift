@@ -26,7 +26,42 @@ public struct RoutingTableCompiler: Sendable {
     /// The largest priority a user may set; above it sit the internal routers.
     public static let maximumPriority = Int.max - 1000
 
+    /// What an entry point gives every router on it (`entryPoints.<name>.http` in the static configuration).
+    public struct EntryPointModel: Sendable {
+        /// Middlewares run before the router's own; unqualified names resolve in the router's provider.
+        public var middlewares: [String]
+        /// Routers on the entry point are TLS routers with these settings unless they have their own.
+        public var tls: RouterTLS?
+        /// Every request on the entry point is redirected (`http.redirections.entryPoint`).
+        public var redirect: Redirect?
+
+        public struct Redirect: Sendable {
+            public var scheme: String
+            /// The port to redirect to; nil for the scheme's default.
+            public var port: String?
+            public var permanent: Bool
+            public var priority: Int
+            /// The entry point or address it redirects to, for the router's name.
+            public var target: String
+
+            public init(scheme: String, port: String?, permanent: Bool, priority: Int, target: String) {
+                self.scheme = scheme
+                self.port = port
+                self.permanent = permanent
+                self.priority = priority
+                self.target = target
+            }
+        }
+
+        public init(middlewares: [String] = [], tls: RouterTLS? = nil, redirect: Redirect? = nil) {
+            self.middlewares = middlewares
+            self.tls = tls
+            self.redirect = redirect
+        }
+    }
+
     public var entryPoints: [String]
+    public var entryPointModels: [String: EntryPointModel] = [:]
     /// Entry points a router without `entryPoints` attaches to.
     public var defaultEntryPoints: [String]
     public var internalServices: [String: any InternalService]
@@ -58,6 +93,7 @@ public struct RoutingTableCompiler: Sendable {
         build.compileMiddlewares()
         build.compileRouters()
         build.compileInternalRouters()
+        build.compileRedirections()
         var routes: [String: EntryPointRoutes] = [:]
         var secureRoutes: [String: EntryPointRoutes] = [:]
         for entryPoint in entryPoints {
@@ -144,14 +180,16 @@ struct RoutingTableBuild {
             let route = compileRouter(name, router, info: &info)
             if let route, info.status != .disabled {
                 for entryPoint in info.using {
-                    if router.tls != nil {
-                        secureRoutesByEntryPoint[entryPoint, default: []].append(route)
+                    guard let (placed, tls) = applyModel(of: entryPoint, to: route, router: router, info: &info) else { continue }
+                    if let tls {
+                        secureRoutesByEntryPoint[entryPoint, default: []].append(placed)
+                        if let rule = router.rule { useTLSOption(tls.options ?? "default", for: rule, router: name) }
                     } else {
-                        routesByEntryPoint[entryPoint, default: []].append(route)
+                        routesByEntryPoint[entryPoint, default: []].append(placed)
                     }
                 }
-                if let tls = router.tls, let rule = router.rule { useTLSOption(tls.options ?? "default", for: rule, router: name) }
-            } else {
+            }
+            if route == nil || info.status == .disabled {
                 info.status = .disabled
             }
             status.routers[name] = info

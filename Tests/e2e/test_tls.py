@@ -186,3 +186,69 @@ http:
         parsed = subprocess.run(["openssl", "x509", "-noout", "-issuer"], input=hello.stdout, capture_output=True,
                                 timeout=30)
         return parsed.stdout.decode()
+
+
+class EntryPointOptionTests(E2ETestCase):
+
+    def test_30e_redirect_to_websecure_with_entry_point_tls_and_middlewares(self):
+        pki = os.path.join(self.dyn, "pki")
+        ca = CertificateAuthority(pki)
+        cert, key = ca.issue("app", "app.tls.test", ["app.tls.test"])
+        backend = self.start_whoami("ep-backend")
+        self.write("ep.yml", """
+http:
+  routers:
+    app: {rule: "Host(`app.tls.test`)", service: backend}
+  middlewares:
+    stamp: {headers: {customResponseHeaders: {X-Entry-Point: websecure}}}
+  services:
+    backend: {loadBalancer: {servers: [{url: "%s"}]}}
+tls:
+  certificates:
+    - {certFile: %s, keyFile: %s}
+""" % (backend.url, cert, key))
+        secure_port = harness.free_port()
+        proxy = self.start_proxy(throttle="0s", extra_args=[
+            "--entryPoints.websecure.address=127.0.0.1:%d" % secure_port,
+            "--entryPoints.web.http.redirections.entryPoint.to=websecure",
+            "--entryPoints.websecure.http.tls=true",
+            "--entryPoints.websecure.http.middlewares=stamp@file"])
+        proxy.wait_routers(["app@file", "web-to-websecure@internal"])
+        r = proxy.get("/path?q=1", host="app.tls.test")
+        self.assertEqual(r.status, 301)
+        self.assertEqual(r.header("Location"), "https://app.tls.test:%d/path?q=1" % secure_port)
+        status, body, connection = https_get(secure_port, "app.tls.test", ca.cert)
+        self.assertEqual(status, 200)
+        self.assertEqual(Whoami(body).header("X-Forwarded-Proto"), "https")
+        connection.request("GET", "/", headers={"Host": "app.tls.test"})
+        response = connection.getresponse()
+        response.read()
+        self.assertEqual(response.getheader("X-Entry-Point"), "websecure")
+        # plain HTTP on websecure finds no router: its routers are TLS routers there
+        self.assertEqual(harness.request(secure_port, "/", host="app.tls.test").status, 404)
+        data = proxy.rawdata()
+        self.assertEqual(data["routers"]["web-to-websecure@internal"]["status"], "enabled")
+        self.assertIn("app@file", data["middlewares"]["stamp@file"]["usedBy"])
+
+    def test_30f_forwarded_headers_from_trusted_proxies_are_kept(self):
+        backend = self.start_whoami("fw-backend")
+        self.write("fw.yml", """
+http:
+  routers:
+    app: {rule: "Host(`fw.test`)", service: backend}
+  services:
+    backend: {loadBalancer: {servers: [{url: "%s"}]}}
+""" % backend.url)
+        trusting = self.start_proxy(throttle="0s", extra_args=[
+            "--entryPoints.web.forwardedHeaders.trustedIPs=10.0.0.0/8,127.0.0.1/32"], name="trusting")
+        trusting.wait_routers(["app@file"])
+        sent = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https", "X-Real-Ip": "203.0.113.7"}
+        seen = Whoami(trusting.get("/", host="fw.test", headers=sent).text)
+        self.assertEqual(seen.header("X-Forwarded-For"), "203.0.113.7, 127.0.0.1")
+        self.assertEqual(seen.header("X-Forwarded-Proto"), "https")
+        self.assertEqual(seen.header("X-Real-Ip"), "203.0.113.7")
+        untrusting = self.start_proxy(throttle="0s", name="untrusting")
+        untrusting.wait_routers(["app@file"])
+        seen = Whoami(untrusting.get("/", host="fw.test", headers=sent).text)
+        self.assertEqual(seen.header("X-Forwarded-For"), "127.0.0.1")
+        self.assertEqual(seen.header("X-Forwarded-Proto"), "http")

@@ -54,17 +54,20 @@ enum ProxyCommand {
                 name: "ping@internal", entryPoints: [pingEntryPoint], rule: "Path(`/ping`)", priority: Int.max,
                 service: "ping@internal"))
         }
-        let compiler = RoutingTableCompiler(
+        var compiler = RoutingTableCompiler(
             entryPoints: entryPointNames, defaultEntryPoints: settings.defaultEntryPoints,
             internalServices: internalServices, internalRouters: internalRouters)
+        for entryPoint in settings.entryPoints {
+            if let model = entryPoint.model { compiler.entryPointModels[entryPoint.name] = model }
+        }
         store.publish(compiler.compile(MergedConfiguration(), version: 1))
 
         let hostname = ProcessInfo.processInfo.hostName
         let bindings = settings.entryPoints.map { entryPoint in
-            EntryPointBinding(
-                settings: EntryPointSettings(
-                    name: entryPoint.name, responseHeaderTimeout: settings.responseHeaderTimeout, hostname: hostname),
-                host: entryPoint.host, port: entryPoint.port)
+            var entrySettings = EntryPointSettings(
+                name: entryPoint.name, responseHeaderTimeout: settings.responseHeaderTimeout, hostname: hostname)
+            entrySettings.forwardedHeaders = entryPoint.forwardedHeaders
+            return EntryPointBinding(settings: entrySettings, host: entryPoint.host, port: entryPoint.port)
         }
         let server = ProxyServer(
             group: group, store: store, bindings: bindings,

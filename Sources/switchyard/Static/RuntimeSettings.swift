@@ -14,6 +14,8 @@ struct RuntimeSettings {
         var name: String
         var host: String
         var port: Int
+        var model: RoutingTableCompiler.EntryPointModel?
+        var forwardedHeaders = ForwardedHeadersPolicy()
     }
 
     var entryPoints: [EntryPoint]
@@ -59,6 +61,21 @@ struct RuntimeSettings {
             let key = "entryPoints.\(name).address"
             let (host, port) = try parseAddress(address, key: key, at: loaded.location(of: key))
             entryPoints.append(EntryPoint(name: name, host: host, port: port))
+        }
+        for index in entryPoints.indices {
+            let name = entryPoints[index].name
+            guard let entryPoint = options[name] else { continue }
+            entryPoints[index].model = try entryPointModel(name, entryPoint, all: entryPoints, issue: issue)
+            if let forwarded = entryPoint.forwardedHeaders {
+                var trusted: [IPNetwork] = []
+                for (position, text) in (forwarded.trustedIPs ?? []).enumerated() {
+                    guard let network = IPNetwork(text) else {
+                        throw issue("entryPoints.\(name).forwardedHeaders.trustedIPs[\(position)]", "'\(text)' is not an IP address or CIDR range")
+                    }
+                    trusted.append(network)
+                }
+                entryPoints[index].forwardedHeaders = ForwardedHeadersPolicy(insecure: forwarded.insecure ?? false, trustedIPs: trusted)
+            }
         }
         if let ping = pingEntryPoint, options[ping] == nil {
             throw issue("ping.entryPoint", "entryPoint \"\(ping)\" doesn't exist")
@@ -119,6 +136,32 @@ struct RuntimeSettings {
             responseHeaderTimeout: responseHeader,
             idleConnTimeout: .nanoseconds((timeouts?.idleConnTimeout ?? .seconds(90)).nanoseconds),
             maxIdlePerServer: configuration.serversTransport?.maxIdleConnsPerHost.map { $0 > 0 ? $0 : 200 } ?? 200)
+    }
+
+    /// `entryPoints.<name>.http`: TLS and middlewares for its routers, and a redirection to another entry point.
+    static func entryPointModel(
+        _ name: String, _ options: EntryPointOptions, all: [EntryPoint], issue: (String, String) -> ConfigurationIssue
+    ) throws(ConfigurationIssue) -> RoutingTableCompiler.EntryPointModel? {
+        guard let http = options.http else { return nil }
+        var model = RoutingTableCompiler.EntryPointModel(middlewares: http.middlewares ?? [], tls: http.tls)
+        if let redirection = http.redirections?.entryPoint {
+            let key = "entryPoints.\(name).http.redirections.entryPoint"
+            guard let target = redirection.to, !target.isEmpty else { throw issue("\(key).to", "name the entry point (or :port) to redirect to") }
+            let scheme = redirection.scheme ?? "https"
+            let port: Int
+            if let entryPoint = all.first(where: { $0.name == target }) {
+                port = entryPoint.port
+            } else if target.hasPrefix(":"), let number = Int(target.dropFirst()), (1...65535).contains(number) {
+                port = number
+            } else {
+                throw issue("\(key).to", "'\(target)' is neither an entry point (\(all.map(\.name).joined(separator: ", "))) nor a :port")
+            }
+            let defaultPort = scheme == "https" ? 443 : 80
+            model.redirect = .init(
+                scheme: scheme, port: port == defaultPort ? nil : String(port), permanent: redirection.permanent ?? true,
+                priority: redirection.priority ?? (Int.max - 1), target: target.hasPrefix(":") ? String(target.dropFirst()) : target)
+        }
+        return model
     }
 
     /// `providers.docker`: Traefik's defaults, the default rule and constraints parsed, the endpoint checked.

@@ -21,6 +21,31 @@ struct EntryPointOptions: Sendable, Hashable, Codable, ConfigModel {
     var address: String?
     var asDefault: Bool?
     var transport: EntryPointTransport?
+    var http: EntryPointHTTPOptions?
+    var forwardedHeaders: ForwardedHeadersOptions?
+}
+
+/// `entryPoints.<name>.http`: what every router on the entry point gets.
+struct EntryPointHTTPOptions: Sendable, Hashable, Codable, ConfigModel {
+    var redirections: EntryPointRedirections?
+    var middlewares: [String]?
+    var tls: RouterTLS?
+}
+
+struct EntryPointRedirections: Sendable, Hashable, Codable, ConfigModel {
+    var entryPoint: EntryPointRedirection?
+}
+
+struct EntryPointRedirection: Sendable, Hashable, Codable, ConfigModel {
+    var to: String?
+    var scheme: String?
+    var permanent: Bool?
+    var priority: Int?
+}
+
+struct ForwardedHeadersOptions: Sendable, Hashable, Codable, ConfigModel {
+    var trustedIPs: [String]?
+    var insecure: Bool?
 }
 
 struct EntryPointTransport: Sendable, Hashable, Codable, ConfigModel {

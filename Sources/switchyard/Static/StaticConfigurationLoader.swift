@@ -90,7 +90,7 @@ struct StaticConfigurationLoader {
         var merged = fileNode ?? ConfigNode(.mapping([]), at: SourceLocation(source: "defaults"))
         if let environmentNode { merged = FlatKeyTree.merge(merged, environmentNode) }
         if let flagNode { merged = FlatKeyTree.merge(merged, flagNode) }
-        let configuration = try ConfigNodeDecoder.decode(StaticConfiguration.self, from: merged)
+        let configuration = try ConfigNodeDecoder.decode(StaticConfiguration.self, from: merged, commaSeparatedLists: true)
         return Loaded(
             configuration: configuration, sources: sources, baseDirectory: baseDirectory,
             isBuiltInDefault: isBuiltInDefault, node: merged)
