@@ -12,8 +12,20 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
-    /// Adds the handlers after this one: HTTP over TLS with the option given, or plain HTTP without.
-    typealias SetUp = (any Channel, TLSRuntime.Option?) throws -> Void
+    /// What the client's first bytes say it speaks.
+    enum Speech {
+        case http1
+        /// HTTP/2 with prior knowledge, without TLS.
+        case h2c
+        /// TLS with this option; HTTP/1.1 or HTTP/2 inside, as ALPN decides.
+        case tls(TLSRuntime.Option)
+    }
+
+    /// Adds the handlers after this one for the protocol.
+    typealias SetUp = (any Channel, Speech) throws -> Void
+
+    /// What an HTTP/2 client sends first (RFC 9113 § 3.4).
+    static let http2Preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
 
     /// How long a client may take to send its first bytes.
     static let firstBytesTimeout: TimeAmount = .seconds(30)
@@ -55,18 +67,28 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
         } else {
             buffered!.writeBuffer(&incoming)
         }
-        let option: TLSRuntime.Option?
+        let chosen: Speech
         switch ClientHello.peek(buffered!) {
         case .needMore:
             return
         case .notTLS:
-            option = nil
+            let start = buffered!.readableBytesView.prefix(Self.http2Preface.count)
+            if start.elementsEqual(Self.http2Preface.prefix(start.count)) {
+                guard start.count == Self.http2Preface.count else { return }  // wait for the whole preface
+                chosen = .h2c
+            } else {
+                chosen = .http1
+            }
         case .unreadable:
-            option = slot.table.tls.options["default"]
+            guard let option = slot.table.tls.options["default"] else {
+                context.close(promise: nil)
+                return
+            }
+            chosen = .tls(option)
         case .hello(let hello):
             switch slot.table.tls.decide(serverName: hello.serverName) {
-            case .handshake(let chosen):
-                option = chosen
+            case .handshake(let option):
+                chosen = .tls(option)
             case .refuse(let reason):
                 logger.debug("TLS handshake refused", metadata: ["reason": "\(reason)"])
                 decided = true
@@ -77,7 +99,7 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
         decided = true
         timeout?.cancel()
         do {
-            try setUp(context.channel, option)
+            try setUp(context.channel, chosen)
         } catch {
             logger.error("cannot set up the connection", metadata: ["error": "\(error)"])
             context.close(promise: nil)

@@ -14,6 +14,8 @@ public struct EntryPointSettings: Sendable {
     public var hostname: String
     /// The connection came over TLS: TLS routers answer it, and X-Forwarded-Proto is https.
     public var isTLS = false
+    /// `http2.maxConcurrentStreams`: streams one HTTP/2 client may have open at once.
+    public var maxConcurrentStreams = 250
     /// Whose X-Forwarded-* headers are kept (`forwardedHeaders.trustedIPs` / `insecure`).
     public var forwardedHeaders = ForwardedHeadersPolicy()
 

@@ -4,7 +4,9 @@ import NIOConcurrencyHelpers
 import NIOExtras
 import NIOHTTP1
 import NIOPosix
+import NIOHTTP2
 import NIOSSL
+import NIOTLS
 import SwitchyardRouting
 import SwitchyardUpstream
 
@@ -118,27 +120,9 @@ public final class ProxyServer: Sendable {
                         throw ProxyServerError.unknownEventLoop
                     }
                     let slot = store.slot(for: loop)
-                    let sniffer = ConnectionSniffer(slot: slot, logger: logger) { channel, option in
-                        let sync = channel.pipeline.syncOperations
-                        var connection = settings
-                        if let option {
-                            if option.acceptsAnyClientCertificate {
-                                try sync.addHandler(NIOSSLServerHandler(context: option.context) { _, promise in
-                                    promise.succeed(.certificateVerified)  // asked for, not verified: the option says so
-                                })
-                            } else {
-                                try sync.addHandler(NIOSSLServerHandler(context: option.context))
-                            }
-                            connection.scheme = "https"
-                            connection.isTLS = true
-                        }
-                        // The proxy handler queues pipelined requests itself: a read-gating pipeline handler costs two
-                        // epoll changes per request.
-                        // Outbound header validation is off: heads are rebuilt from what the parser accepted, and
-                        // values a middleware sets are checked when it is built.
-                        try sync.configureHTTPServerPipeline(
-                            withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false)
-                        try sync.addHandler(ProxyHandler(settings: connection, slot: slot, pool: pool.value, logger: logger))
+                    let connection = ConnectionSetUp(settings: settings, slot: slot, pool: pool, logger: logger)
+                    let sniffer = ConnectionSniffer(slot: slot, logger: logger) { channel, chosen in
+                        try connection.configure(channel, chosen)
                     }
                     try channel.pipeline.syncOperations.addHandler(sniffer)
                 }
@@ -169,6 +153,79 @@ private final class NIOLockedValueBoxHolder: Sendable {
 }
 
 /// A value made on one thread and used only on `eventLoop` from then on.
+/// Builds a connection's pipeline once its protocol is known: HTTP/1.1, HTTP/2 (prior knowledge, or negotiated
+/// by ALPN inside TLS), each request ending at a `ProxyHandler` (one per HTTP/2 stream).
+struct ConnectionSetUp: Sendable {
+    let settings: EntryPointSettings
+    let slot: RoutingTableStore.Slot
+    let pool: LoopOwned<UpstreamConnectionPool>
+    let logger: Logger
+
+    func configure(_ channel: any Channel, _ chosen: ConnectionSniffer.Speech) throws {
+        let sync = channel.pipeline.syncOperations
+        switch chosen {
+        case .http1:
+            try configureHTTP1(channel, settings)
+        case .h2c:
+            try configureHTTP2(channel, settings)
+        case .tls(let option):
+            if option.acceptsAnyClientCertificate {
+                try sync.addHandler(NIOSSLServerHandler(context: option.context) { _, promise in
+                    promise.succeed(.certificateVerified)  // asked for, not verified: the option says so
+                })
+            } else {
+                try sync.addHandler(NIOSSLServerHandler(context: option.context))
+            }
+            var secure = settings
+            secure.scheme = "https"
+            secure.isTLS = true
+            guard option.offersHTTP2 else { return try configureHTTP1(channel, secure) }
+            let setUp = self
+            try sync.addHandler(ApplicationProtocolNegotiationHandler { result, channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if case .negotiated("h2") = result {
+                        try setUp.configureHTTP2(channel, secure)
+                    } else {
+                        try setUp.configureHTTP1(channel, secure)
+                    }
+                }
+            })
+        }
+    }
+
+    func configureHTTP1(_ channel: any Channel, _ settings: EntryPointSettings) throws {
+        let sync = channel.pipeline.syncOperations
+        // The proxy handler queues pipelined requests itself: a read-gating pipeline handler costs two epoll changes
+        // per request. Outbound header validation is off: heads are rebuilt from what the parser accepted, and
+        // values a middleware sets are checked when it is built.
+        try sync.configureHTTPServerPipeline(
+            withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false)
+        try sync.addHandler(ProxyHandler(settings: settings, slot: slot, pool: pool.value, logger: logger))
+    }
+
+    /// HTTP/2 with NIOHTTP2's defences on (rapid reset and other glitches, CONTINUATION floods, control-frame
+    /// floods), at most `maxConcurrentStreams` streams at once; each stream is an HTTP/1-shaped exchange.
+    func configureHTTP2(_ channel: any Channel, _ settings: EntryPointSettings) throws {
+        var connection = NIOHTTP2Handler.ConnectionConfiguration()
+        connection.initialSettings = [
+            HTTP2Setting(parameter: .maxConcurrentStreams, value: settings.maxConcurrentStreams),
+            HTTP2Setting(parameter: .maxHeaderListSize, value: 1 << 16),
+        ]
+        var stream = NIOHTTP2Handler.StreamConfiguration()
+        stream.targetWindowSize = 1 << 20
+        let slot = self.slot, pool = self.pool, logger = self.logger
+        _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
+            mode: .server, connectionConfiguration: connection, streamConfiguration: stream
+        ) { streamChannel in
+            streamChannel.eventLoop.makeCompletedFuture {
+                let sync = streamChannel.pipeline.syncOperations
+                try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                try sync.addHandler(ProxyHandler(settings: settings, slot: slot, pool: pool.value, logger: logger))
+            }
+        }
+    }
+}
+
 struct LoopOwned<Value>: @unchecked Sendable {
     let eventLoop: any EventLoop
     private let stored: Value

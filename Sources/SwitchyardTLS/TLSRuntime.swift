@@ -12,6 +12,8 @@ public final class TLSRuntime: Sendable {
         /// `RequestClientCert` and `RequireAnyClientCert`: the client's certificate is asked for but not verified.
         public let acceptsAnyClientCertificate: Bool
         public let sniStrict: Bool
+        /// `h2` is among the protocols ALPN offers.
+        public let offersHTTP2: Bool
     }
 
     public enum Decision: Sendable {
@@ -66,8 +68,8 @@ public enum TLSOptionsCompiler {
         public var description: String { "\(key): \(message)" }
     }
 
-    /// ALPN offered when an option lists none. HTTP/2 joins when the entry points serve it.
-    public static let defaultALPN = ["http/1.1"]
+    /// ALPN offered when an option lists none, as Traefik's default (less `acme-tls/1`, which only challenges use).
+    public static let defaultALPN = ["h2", "http/1.1"]
 
     public static func option(named name: String, _ options: TLSOptions, store: CertificateStore) throws(Failure)
         -> TLSRuntime.Option
@@ -98,8 +100,8 @@ public enum TLSOptionsCompiler {
             configuration.curves = values
         }
         let alpn = (options.alpnProtocols ?? defaultALPN).filter { $0 != "acme-tls/1" }
-        for proto in alpn where !["http/1.1", "http/1.0"].contains(proto) {
-            throw Failure(key: "alpnProtocols", message: "'\(proto)' is not served yet; use http/1.1")
+        for proto in alpn where !["h2", "http/1.1", "http/1.0"].contains(proto) {
+            throw Failure(key: "alpnProtocols", message: "'\(proto)' is not served; use h2 and http/1.1")
         }
         configuration.applicationProtocols = alpn
         var acceptsAny = false
@@ -151,7 +153,8 @@ public enum TLSOptionsCompiler {
             throw Failure(key: "", message: "the TLS library refused the option: \(error)")
         }
         return TLSRuntime.Option(
-            name: name, context: context, acceptsAnyClientCertificate: acceptsAny, sniStrict: options.sniStrict ?? false)
+            name: name, context: context, acceptsAnyClientCertificate: acceptsAny, sniStrict: options.sniStrict ?? false,
+            offersHTTP2: alpn.contains("h2"))
     }
 
     static func version(_ text: String?, key: String) throws(Failure) -> TLSVersion? {

@@ -16,8 +16,10 @@ OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x
 
 
 class WSClient(object):
-    def __init__(self, port, path, host, timeout=10.0, addr=LOOPBACK):
+    def __init__(self, port, path, host, timeout=10.0, addr=LOOPBACK, tls_context=None):
         self.sock = socket.create_connection((addr, port), timeout=timeout)
+        if tls_context is not None:
+            self.sock = tls_context.wrap_socket(self.sock, server_hostname=host)
         self.buf = b""
         self.key = base64.b64encode(os.urandom(16))
         req = (b"GET " + path.encode() + b" HTTP/1.1\r\n"
@@ -128,17 +130,18 @@ def _mask_fast(payload, mask):
     return (int.from_bytes(payload, "big") ^ int.from_bytes(m, "big")).to_bytes(n, "big") if n else b""
 
 
-class WebSocketTests(E2ETestCase):
+class WebSocketSession(object):
+    """A whoami origin `s1` behind a proxy at ws.test, and a whole WebSocket session through it."""
 
     def setUp(self):
-        super(WebSocketTests, self).setUp()
+        super(WebSocketSession, self).setUp()
         self.o1 = self.start_whoami("o1")
         self.write("ws.yml", route_yaml({"ws": {"rule": "Host(`ws.test`)", "service": "s1"}}, {"s1": [self.o1.url]}))
         self.proxy = self.start_proxy(throttle="0s")
         self.proxy.wait_status("ws.test", 200)
 
-    def session(self, port, path, host):
-        c = WSClient(port, path, host)
+    def session(self, port, path, host, tls_context=None):
+        c = WSClient(port, path, host, tls_context=tls_context)
         self.addCleanup(c.close)
         self.assertEqual(c.status, 101, "handshake answer: %s %s" % (c.status_line, c.headers))
         self.assertEqual(c.headers.get("upgrade", "").lower(), "websocket", c.headers)
@@ -184,6 +187,9 @@ class WebSocketTests(E2ETestCase):
                 closed = True
                 break
         self.assertTrue(closed, "TCP connection not closed after the close handshake")
+
+
+class WebSocketTests(WebSocketSession, E2ETestCase):
 
     def test_07_websocket_echo_through_proxy(self):
         self.session(self.proxy.web_port, "/ws", "ws.test")

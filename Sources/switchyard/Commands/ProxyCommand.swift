@@ -67,6 +67,7 @@ enum ProxyCommand {
             var entrySettings = EntryPointSettings(
                 name: entryPoint.name, responseHeaderTimeout: settings.responseHeaderTimeout, hostname: hostname)
             entrySettings.forwardedHeaders = entryPoint.forwardedHeaders
+            entrySettings.maxConcurrentStreams = entryPoint.maxConcurrentStreams
             return EntryPointBinding(settings: entrySettings, host: entryPoint.host, port: entryPoint.port)
         }
         let server = ProxyServer(

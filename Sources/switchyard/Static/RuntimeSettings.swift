@@ -16,6 +16,7 @@ struct RuntimeSettings {
         var port: Int
         var model: RoutingTableCompiler.EntryPointModel?
         var forwardedHeaders = ForwardedHeadersPolicy()
+        var maxConcurrentStreams = 250
     }
 
     var entryPoints: [EntryPoint]
@@ -66,6 +67,12 @@ struct RuntimeSettings {
             let name = entryPoints[index].name
             guard let entryPoint = options[name] else { continue }
             entryPoints[index].model = try entryPointModel(name, entryPoint, all: entryPoints, issue: issue)
+            if let streams = entryPoint.http2?.maxConcurrentStreams {
+                guard streams > 0 else {
+                    throw issue("entryPoints.\(name).http2.maxConcurrentStreams", "must be at least 1")
+                }
+                entryPoints[index].maxConcurrentStreams = streams
+            }
             if let forwarded = entryPoint.forwardedHeaders {
                 var trusted: [IPNetwork] = []
                 for (position, text) in (forwarded.trustedIPs ?? []).enumerated() {

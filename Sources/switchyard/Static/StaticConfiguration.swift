@@ -23,6 +23,11 @@ struct EntryPointOptions: Sendable, Hashable, Codable, ConfigModel {
     var transport: EntryPointTransport?
     var http: EntryPointHTTPOptions?
     var forwardedHeaders: ForwardedHeadersOptions?
+    var http2: EntryPointHTTP2Options?
+}
+
+struct EntryPointHTTP2Options: Sendable, Hashable, Codable, ConfigModel {
+    var maxConcurrentStreams: Int?
 }
 
 /// `entryPoints.<name>.http`: what every router on the entry point gets.

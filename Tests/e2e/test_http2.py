@@ -1,0 +1,111 @@
+"""HTTP/2: negotiated by ALPN inside TLS and with prior knowledge (h2c) on plain connections, on the same entry
+point as HTTP/1.1; many streams at once (h2load); bodies streamed both ways with flow control; WebSocket over
+HTTP/1.1 behind TLS."""
+
+import os
+import shutil
+import ssl
+import subprocess
+
+import harness
+from harness import E2ETestCase, Whoami
+from test_tls import CertificateAuthority
+from test_websocket import WebSocketSession
+
+
+def curl(*args, timeout=60):
+    result = subprocess.run(["curl", "-sS"] + list(args), capture_output=True, timeout=timeout)
+    if result.returncode != 0:
+        raise AssertionError("curl %s failed: %s" % (" ".join(args), result.stderr.decode()))
+    return result.stdout
+
+
+class HTTP2Tests(E2ETestCase):
+
+    def setUp(self):
+        super(HTTP2Tests, self).setUp()
+        self.ca = CertificateAuthority(os.path.join(self.dyn, "pki"))
+        cert, key = self.ca.issue("h2", "h2.test", ["h2.test"])
+        self.backend = self.start_whoami("h2-backend")
+        self.write("h2.yml", """
+http:
+  routers:
+    plain:  {rule: "Host(`h2.test`) || PathPrefix(`/load`)", service: backend}
+    secure: {rule: "Host(`h2.test`) || PathPrefix(`/load`)", service: backend, tls: {}}
+  services:
+    backend: {loadBalancer: {servers: [{url: "%s"}]}}
+tls:
+  certificates:
+    - {certFile: %s, keyFile: %s}
+""" % (self.backend.url, cert, key))
+        self.proxy = self.start_proxy(throttle="0s")
+        self.proxy.wait_routers(["plain@file", "secure@file"])
+        self.port = self.proxy.web_port
+        self.resolve = "--resolve"
+        self.resolve_to = "h2.test:%d:127.0.0.1" % self.port
+        self.https = "https://h2.test:%d" % self.port
+
+    def test_31a_h2_by_alpn_and_h2c_by_prior_knowledge(self):
+        out = curl("--http2", "--cacert", self.ca.cert, self.resolve, self.resolve_to, self.https + "/a",
+                   "-w", "\n%{http_version} %{http_code}")
+        body, _, last = out.decode().rpartition("\n")
+        self.assertEqual(last, "2 200")
+        self.assertEqual(Whoami(body).header("X-Forwarded-Proto"), "https")
+        out = curl("--http2-prior-knowledge", "-H", "Host: h2.test", "http://127.0.0.1:%d/b" % self.port,
+                   "-w", "\n%{http_version} %{http_code}")
+        body, _, last = out.decode().rpartition("\n")
+        self.assertEqual(last, "2 200")
+        self.assertEqual(Whoami(body).header("X-Forwarded-Proto"), "http")
+        # HTTP/1.1 still answers on the same port, with and without TLS
+        self.assertEqual(curl("--http1.1", "--cacert", self.ca.cert, self.resolve, self.resolve_to, self.https + "/c", "-o",
+                              "/dev/null", "-w", "%{http_version}").decode(), "1.1")
+        self.assertEqual(self.proxy.get("/", host="h2.test").status, 200)
+
+    def test_31b_many_concurrent_streams_with_h2load(self):
+        self.assertIsNotNone(shutil.which("h2load"), "h2load is not installed (nghttp2-client)")
+        for url in ("https://127.0.0.1:%d/load" % self.port, "http://127.0.0.1:%d/load" % self.port):
+            result = subprocess.run(["h2load", "-n", "2000", "-c", "4", "-m", "32", url],
+                                    capture_output=True, text=True, timeout=120)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertIn("2000 succeeded, 0 failed, 0 errored", result.stdout, result.stdout)
+            self.assertIn("status codes: 2000 2xx", result.stdout, result.stdout)
+        self.proxy.check_alive()
+
+    def test_31c_large_bodies_both_ways_with_flow_control(self):
+        size = 64 * 1024 * 1024
+        out = curl("--http2", "--cacert", self.ca.cert, self.resolve, self.resolve_to, self.https + "/data?size=%d" % size,
+                   "-o", "/dev/null", "-w", "%{size_download} %{http_version}", timeout=120)
+        self.assertEqual(out.decode(), "%d 2" % size)
+        upload = os.path.join(self.tmp, "upload.bin")
+        with open(upload, "wb") as f:
+            f.write(os.urandom(1024 * 1024) * 24)
+        out = curl("--http2", "--cacert", self.ca.cert, self.resolve, self.resolve_to, self.https + "/upload",
+                   "--data-binary", "@" + upload, timeout=120)
+        self.assertIn("Body-Bytes: %d\n" % (24 * 1024 * 1024), out.decode())
+        out = curl("--http2-prior-knowledge", "-H", "Host: h2.test", "http://127.0.0.1:%d/upload" % self.port,
+                   "--data-binary", "@" + upload, timeout=120)
+        self.assertIn("Body-Bytes: %d\n" % (24 * 1024 * 1024), out.decode())
+
+
+class WebSocketOverTLSTests(WebSocketSession, E2ETestCase):
+    """The WebSocket session of test_websocket, over TLS (HTTP/1.1 by ALPN)."""
+
+    def setUp(self):
+        super(WebSocketOverTLSTests, self).setUp()
+        self.ca = CertificateAuthority(os.path.join(self.dyn, "pki"))
+        cert, key = self.ca.issue("ws", "ws.test", ["ws.test"])
+        self.write("ws-tls.yml", """
+http:
+  routers:
+    ws-tls: {rule: "Host(`ws.test`)", service: s1, tls: {}}
+tls:
+  certificates:
+    - {certFile: %s, keyFile: %s}
+""" % (cert, key))
+        self.proxy.wait_routers(["ws-tls@file"])
+
+    def test_31d_websocket_over_tls(self):
+        context = ssl.create_default_context(cafile=self.ca.cert)
+        context.set_alpn_protocols(["http/1.1"])
+        self.session(self.proxy.web_port, "/ws", "ws.test", tls_context=context)
+        self.proxy.check_alive()
