@@ -89,6 +89,9 @@ let package = Package(
             name: "SwitchyardUpstream",
             dependencies: [
                 "SwitchyardConfig",
+                "SwitchyardTLS",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -54,6 +54,11 @@ enum ForwardedRequest {
             }
             headers.add(name: name, value: value)
         }
+        // gRPC asks for trailers with `TE: trailers`; an HTTP/2 server needs to see it (it is the one TE value
+        // HTTP/2 allows).
+        if server.scheme == .h2c, incoming[canonicalForm: "te"].contains(where: { equalsLowercased($0, "trailers") }) {
+            headers.add(name: "te", value: "trailers")
+        }
         if named.upgrade, let upgradeProtocol = incoming.first(name: "upgrade") {
             headers.add(name: "Connection", value: "Upgrade")
             headers.add(name: "Upgrade", value: upgradeProtocol)

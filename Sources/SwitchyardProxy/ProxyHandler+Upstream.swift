@@ -30,6 +30,16 @@ extension ProxyHandler: UpstreamConnectionDelegate {
             }
             var head = head
             if let errorPageStatus { head.status = HTTPResponseStatus(statusCode: errorPageStatus) }
+            if head.headers.contains(name: "grpc-status") {
+                // A gRPC "trailers-only" answer: the status goes in trailers, where clients look for it once the
+                // response has a body part of its own.
+                var trailers = HTTPHeaders()
+                for name in ["grpc-status", "grpc-message", "grpc-status-details-bin"] {
+                    for value in head.headers[canonicalForm: name] { trailers.add(name: name, value: String(value)) }
+                    head.headers.remove(name: name)
+                }
+                grpcTrailers = trailers
+            }
             responseStarted = true
             upstreamKeepsAlive = head.isKeepAlive
             responseTimeout?.cancel()
@@ -96,6 +106,13 @@ extension ProxyHandler: UpstreamConnectionDelegate {
                 phase = .answeredLocally
                 responseEndedLocally = true
                 keepAlive = false
+            }
+            var trailers = trailers
+            if let moved = grpcTrailers {
+                grpcTrailers = nil
+                var merged = trailers ?? HTTPHeaders()
+                merged.add(contentsOf: moved)
+                trailers = merged
             }
             finishRequest(context: context, trailers: trailers)
         }

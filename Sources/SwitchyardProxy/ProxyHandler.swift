@@ -77,6 +77,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The balancer that chose the server, and which try this is (for `retry`).
     var balancer: LoadBalancer?
     var attempt = 1
+    /// The status of a gRPC trailers-only answer, sent as trailers when the response ends.
+    var grpcTrailers: HTTPHeaders?
     /// Servers of this request that could not be connected to.
     var refusedBy: [UpstreamServer] = []
 
@@ -237,6 +239,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         balancer = nil
         attempt = 1
         if !refusedBy.isEmpty { refusedBy.removeAll() }
+        grpcTrailers = nil
         setCookie = nil
         bodyForwarded = false
         pending.removeAll()

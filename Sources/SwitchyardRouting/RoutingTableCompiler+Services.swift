@@ -45,6 +45,33 @@ extension RoutingTableBuild {
         }
     }
 
+    /// `http.serversTransports`: the TLS client settings load balancers name.
+    mutating func compileTransports() {
+        for (name, definition) in (http.serversTransports ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let unsupported = [
+                ("spiffe", definition.spiffe != nil), ("peerCertURI", definition.peerCertURI != nil),
+                ("peerCertSANs", definition.peerCertSANs != nil),
+            ].first { $0.1 }
+            if let (key, _) = unsupported {
+                let message = "'\(key)' is not supported yet"
+                issues.append(ConfigurationIssue(
+                    at: merged.origins[ResourceKey(.httpServersTransport, name)] ?? SourceLocation(source: Self.provider(of: name)),
+                    keyPath: "http.serversTransports.\(ResourceName.bare(name)).\(key)", message: message))
+                transportErrors[name] = message
+                continue
+            }
+            do {
+                transports[name] = try UpstreamTransport(name: name, definition: definition)
+            } catch {
+                issues.append(ConfigurationIssue(
+                    at: merged.origins[ResourceKey(.httpServersTransport, name)] ?? SourceLocation(source: Self.provider(of: name)),
+                    keyPath: "http.serversTransports.\(ResourceName.bare(name))" + (error.key.isEmpty ? "" : ".\(error.key)"),
+                    message: error.message))
+                transportErrors[name] = error.description
+            }
+        }
+    }
+
     /// Service kinds that name other services, built after the load balancers.
     static let composite: [[String]] = [["weighted"], ["failover"], ["highestRandomWeight"], ["mirroring"]]
 
@@ -209,8 +236,18 @@ extension RoutingTableBuild {
             return .failure(Failure(
                 key: "loadBalancer.strategy", message: "the strategy '\(strategy)' is not supported yet; use wrr or p2c"))
         }
-        if balancer.serversTransport != nil {
-            return .failure(Failure(key: "loadBalancer.serversTransport", message: "'serversTransport' is not supported yet"))
+        var transport = compiler.defaultTransport
+        if let reference = balancer.serversTransport, !reference.isEmpty {
+            let qualified = ResourceName.qualify(reference, in: Self.provider(of: name))
+            if let error = transportErrors[qualified] {
+                return .failure(Failure(
+                    key: "loadBalancer.serversTransport", message: "the servers transport \"\(qualified)\" is broken: \(error)"))
+            }
+            guard let found = transports[qualified] else {
+                return .failure(Failure(
+                    key: "loadBalancer.serversTransport", message: "the servers transport \"\(qualified)\" does not exist"))
+            }
+            transport = found
         }
         var passive: ServerHealth.Passive?
         if let options = balancer.passiveHealthCheck {
@@ -231,12 +268,12 @@ extension RoutingTableBuild {
             }
             do {
                 let parsed = try UpstreamServer(url: url, weight: server.weight ?? 1, preservePath: server.preservePath ?? false)
-                if parsed.scheme != .http {
+                if parsed.scheme != .http, balancer.healthCheck != nil {
                     return .failure(Failure(
-                        key: "loadBalancer.servers[\(index)].url",
-                        message: "servers with the scheme '\(parsed.scheme.rawValue)' are not supported yet; use http"))
+                        key: "loadBalancer.healthCheck",
+                        message: "health checks of \(parsed.scheme.rawValue):// servers are not supported yet"))
                 }
-                servers.append(parsed)
+                servers.append(parsed.using(transport))
             } catch {
                 return .failure(Failure(key: "loadBalancer.servers[\(index)].url", message: error.description))
             }

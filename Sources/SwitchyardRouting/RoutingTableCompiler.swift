@@ -62,6 +62,8 @@ public struct RoutingTableCompiler: Sendable {
 
     public var entryPoints: [String]
     public var entryPointModels: [String: EntryPointModel] = [:]
+    /// How load balancers that name no servers transport reach their servers (the static `serversTransport`).
+    public var defaultTransport: UpstreamTransport = .standard
     /// Entry points a router without `entryPoints` attaches to.
     public var defaultEntryPoints: [String]
     public var internalServices: [String: any InternalService]
@@ -89,6 +91,7 @@ public struct RoutingTableCompiler: Sendable {
             compiler: self, merged: merged, previous: previous?.middlewareInstances ?? [:],
             previousHealth: previous?.healthStates ?? [:])
         build.compileTLS()
+        build.compileTransports()
         build.compileServices()
         build.compileMiddlewares()
         build.compileRouters()
@@ -135,6 +138,8 @@ struct RoutingTableBuild {
     var tlsOptionErrors: [String: String] = [:]
     var hostOptionChoices: [String: (option: String, router: String)] = [:]
     var conflictingHosts: Set<String> = []
+    var transports: [String: UpstreamTransport] = [:]
+    var transportErrors: [String: String] = [:]
 
     let previous: [String: MiddlewareInstance]
     let previousHealth: [String: HealthState]

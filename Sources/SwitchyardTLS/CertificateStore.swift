@@ -105,7 +105,7 @@ public struct ServingCertificate: Sendable {
 
     static func isPEM(_ value: String) -> Bool { value.contains("-----BEGIN") }
 
-    static func content(of value: String, what: String) throws(CertificateError) -> String {
+    public static func content(of value: String, what: String) throws(CertificateError) -> String {
         if isPEM(value) { return value }
         guard let data = FileManager.default.contents(atPath: value) else {
             throw CertificateError("cannot read the \(what) file \(value)")

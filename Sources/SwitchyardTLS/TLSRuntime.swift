@@ -157,7 +157,7 @@ public enum TLSOptionsCompiler {
             offersHTTP2: alpn.contains("h2"))
     }
 
-    static func version(_ text: String?, key: String) throws(Failure) -> TLSVersion? {
+    public static func version(_ text: String?, key: String) throws(Failure) -> TLSVersion? {
         guard let text, !text.isEmpty else { return nil }
         switch text {
         case "VersionTLS10": return .tlsv1

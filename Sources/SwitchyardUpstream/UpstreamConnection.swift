@@ -17,11 +17,14 @@ public final class UpstreamConnection {
     var idleSince: NIODeadline?
     /// True when the pool lent this connection after an earlier exchange: the server may have closed it meanwhile.
     public internal(set) var wasReused = false
+    /// An HTTP/2 stream (of an `h2c://` server's connection): used once, never pooled.
+    let isStream: Bool
 
-    init(channel: any Channel, handler: UpstreamHandler, poolKey: String) {
+    init(channel: any Channel, handler: UpstreamHandler, poolKey: String, isStream: Bool = false) {
         self.channel = channel
         self.handler = handler
         self.poolKey = poolKey
+        self.isStream = isStream
     }
 
     public var delegate: (any UpstreamConnectionDelegate)? {

@@ -1,6 +1,8 @@
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOPosix
+import NIOSSL
 
 /// Keep-alive connections to upstream servers, one pool per event loop: a connection is only ever used on the loop
 /// that opened it, next to the client connection it serves, so the pool needs no lock.
@@ -20,6 +22,20 @@ public final class UpstreamConnectionPool {
     public let eventLoop: any EventLoop
     public let settings: Settings
     private var idle: [String: [UpstreamConnection]] = [:]
+    /// One HTTP/2 connection per `h2c://` server; each request is a stream of it.
+    private var http2: [String: HTTP2Connection] = [:]
+    private var http2Connecting: [String: EventLoopFuture<HTTP2Connection>] = [:]
+
+    /// An HTTP/2 connection to a server and what opens its streams.
+    final class HTTP2Connection {
+        let channel: any Channel
+        let multiplexer: NIOHTTP2Handler.StreamMultiplexer
+
+        init(channel: any Channel, multiplexer: NIOHTTP2Handler.StreamMultiplexer) {
+            self.channel = channel
+            self.multiplexer = multiplexer
+        }
+    }
 
     public init(eventLoop: any EventLoop, settings: Settings = Settings()) {
         self.eventLoop = eventLoop
@@ -29,6 +45,7 @@ public final class UpstreamConnectionPool {
     /// A connection to `server`: an idle one if there is one, else a new one. `fresh` always opens a new one (for
     /// requests that switch protocols: many servers only upgrade the first request of a connection).
     public func acquire(_ server: UpstreamServer, fresh: Bool = false) -> EventLoopFuture<UpstreamConnection> {
+        if server.scheme == .h2c { return openStream(server) }
         if !fresh, let connection = takeIdle(server) {
             return eventLoop.assumeIsolated().makeSucceededFuture(connection)
         }
@@ -56,7 +73,7 @@ public final class UpstreamConnectionPool {
         eventLoop.preconditionInEventLoop()
         connection.delegate = nil
         connection.handler.readingPaused = false
-        guard reusable, connection.isActive, idle[connection.poolKey, default: []].count < settings.maxIdlePerServer
+        guard reusable, !connection.isStream, connection.isActive, idle[connection.poolKey, default: []].count < settings.maxIdlePerServer
         else {
             connection.close()
             return
@@ -69,6 +86,8 @@ public final class UpstreamConnectionPool {
     public func closeAll() {
         for list in idle.values { for connection in list { connection.close() } }
         idle.removeAll()
+        for connection in http2.values { connection.channel.close(promise: nil) }
+        http2.removeAll()
     }
 
     public var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
@@ -81,6 +100,10 @@ public final class UpstreamConnectionPool {
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if server.scheme == .https {
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: server.transport.tls, serverHostname: server.tlsServerName))
+                    }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers(
                         leftOverBytesStrategy: .forwardBytes, enableOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(UpstreamHandler())
@@ -96,6 +119,77 @@ public final class UpstreamConnectionPool {
                     self.forget(connection)
                 }
                 return connection
+            }
+            .nonisolated()
+    }
+
+    /// A new stream on the server's HTTP/2 connection (opened first if there is none), shaped as an HTTP/1 exchange.
+    private func openStream(_ server: UpstreamServer) -> EventLoopFuture<UpstreamConnection> {
+        let key = server.poolKey
+        let promise = eventLoop.makePromise(of: UpstreamConnection.self)
+        let loop = eventLoop
+        func open(_ http2: HTTP2Connection) {
+            let streamPromise = loop.makePromise(of: (any Channel).self)
+            http2.multiplexer.createStreamChannel(promise: streamPromise) { stream in
+                stream.eventLoop.makeCompletedFuture {
+                    try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: .http))
+                    try stream.pipeline.syncOperations.addHandler(UpstreamHandler())
+                }
+            }
+            streamPromise.futureResult.assumeIsolated().whenComplete { result in
+                do {
+                    let stream = try result.get()
+                    let handler = try stream.pipeline.syncOperations.handler(type: UpstreamHandler.self)
+                    promise.assumeIsolated().succeed(UpstreamConnection(channel: stream, handler: handler, poolKey: key, isStream: true))
+                } catch {
+                    promise.fail(error)
+                }
+            }
+        }
+        if let existing = http2[key], existing.channel.isActive {
+            open(existing)
+            return promise.futureResult
+        }
+        let connecting: EventLoopFuture<HTTP2Connection>
+        if let pending = http2Connecting[key] {
+            connecting = pending
+        } else {
+            http2[key] = nil
+            connecting = connectHTTP2(server)
+            http2Connecting[key] = connecting
+            connecting.assumeIsolated().whenComplete { [weak self] result in
+                self?.http2Connecting[key] = nil
+                if case .success(let made) = result { self?.http2[key] = made }
+            }
+        }
+        connecting.assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let connection): open(connection)
+            case .failure(let error): promise.fail(error)
+            }
+        }
+        return promise.futureResult
+    }
+
+    private func connectHTTP2(_ server: UpstreamServer) -> EventLoopFuture<HTTP2Connection> {
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(settings.connectTimeout)
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .connect(host: server.host, port: server.port)
+            .assumeIsolated()
+            .flatMapThrowing { channel in
+                var connection = NIOHTTP2Handler.ConnectionConfiguration()
+                connection.initialSettings = nioDefaultSettings
+                var stream = NIOHTTP2Handler.StreamConfiguration()
+                stream.targetWindowSize = 1 << 20
+                let multiplexer = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
+                    mode: .client, connectionConfiguration: connection, streamConfiguration: stream
+                ) { stream in
+                    // Servers do not open streams towards the proxy.
+                    stream.close()
+                }
+                return HTTP2Connection(channel: channel, multiplexer: multiplexer)
             }
             .nonisolated()
     }

@@ -16,8 +16,10 @@ public struct UpstreamServer: Sendable, Hashable, CustomStringConvertible {
     public let weight: Int
     /// `host[:port]` as it goes in a `Host` header when the client's host is not passed on.
     public let hostHeader: String
-    /// Identity of the connection pool for this server.
-    public let poolKey: String
+    /// Identity of the connection pool for this server (its address and transport).
+    public private(set) var poolKey: String
+    /// How it is reached (TLS settings for `https://`).
+    public private(set) var transport: UpstreamTransport = .standard
 
     public var description: String { url }
 
@@ -80,5 +82,20 @@ public struct UpstreamServer: Sendable, Hashable, CustomStringConvertible {
         let bracketed = host.contains(":") ? "[\(host)]" : String(host)
         self.hostHeader = portText == nil ? bracketed : "\(bracketed):\(port)"
         self.poolKey = "\(scheme.rawValue)://\(bracketed):\(port)"
+    }
+
+    /// The same server reached with `transport`.
+    public func using(_ transport: UpstreamTransport) -> UpstreamServer {
+        var server = self
+        server.transport = transport
+        server.poolKey = "\(scheme.rawValue)://\(hostHeader)@\(transport.key)"
+        return server
+    }
+
+    /// The name sent in TLS SNI: the transport's `serverName`, else the host when it is a name (not an address).
+    public var tlsServerName: String? {
+        if let name = transport.serverName { return name }
+        let isAddress = host.contains(":") || host.split(separator: ".").allSatisfy { UInt8($0) != nil }
+        return isAddress ? nil : host
     }
 }

@@ -109,3 +109,62 @@ tls:
         context.set_alpn_protocols(["http/1.1"])
         self.session(self.proxy.web_port, "/ws", "ws.test", tls_context=context)
         self.proxy.check_alive()
+
+
+def grpc_python():
+    """A Python that has grpcio: the one running the tests, else Debian's (python3-grpcio)."""
+    import sys
+    for candidate in (sys.executable, "/usr/bin/python3"):
+        if candidate and subprocess.run([candidate, "-c", "import grpc"], capture_output=True).returncode == 0:
+            return candidate
+    return None
+
+
+class GRPCTests(E2ETestCase):
+    """gRPC through the proxy to an h2c server: unary with trailers, bidirectional streaming, a non-OK status."""
+
+    def setUp(self):
+        super(GRPCTests, self).setUp()
+        self.python = grpc_python()
+        self.assertIsNotNone(self.python, "grpcio is not installed (scripts/test installs python3-grpcio)")
+        self.peer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "grpc_peer.py")
+        port = harness.free_port()
+        log = open(os.path.join(self.tmp, "grpc-server.log"), "w")
+        self.server = subprocess.Popen([self.python, self.peer, "serve", str(port)], stdout=subprocess.PIPE,
+                                       stderr=log, text=True)
+        self.addCleanup(harness.stop_process, self.server)
+        self.addCleanup(log.close)
+        self.assertEqual(self.server.stdout.readline().strip(), "ready")
+        self.ca = CertificateAuthority(os.path.join(self.dyn, "pki"))
+        cert, key = self.ca.issue("grpc", "grpc.test", ["grpc.test"])
+        self.write("grpc.yml", """
+http:
+  routers:
+    grpc:     {rule: "PathPrefix(`/test.Echo/`)", service: grpc}
+    grpc-tls: {rule: "PathPrefix(`/test.Echo/`)", service: grpc, tls: {}}
+  services:
+    grpc: {loadBalancer: {servers: [{url: "h2c://127.0.0.1:%d"}]}}
+tls:
+  certificates:
+    - {certFile: %s, keyFile: %s}
+""" % (port, cert, key))
+        self.proxy = self.start_proxy(throttle="0s")
+        self.proxy.wait_routers(["grpc@file", "grpc-tls@file"])
+
+    def call(self, *args):
+        import json
+        result = subprocess.run([self.python, self.peer, "call"] + list(args), capture_output=True, text=True,
+                                timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return json.loads(result.stdout)
+
+    def check(self, result):
+        self.assertEqual(result["unary"], "echo:hello")
+        self.assertEqual(result["trailers"].get("x-served-by"), "grpc-peer")
+        self.assertEqual(result["chat"], ["re:" + ("m%d" % i) * (i + 1) for i in range(20)])
+        self.assertEqual(result["fail"], ["NOT_FOUND", "no such thing"])
+        self.assertEqual(result["unknown"], "UNIMPLEMENTED")
+
+    def test_31e_grpc_over_h2c_and_tls(self):
+        self.check(self.call("127.0.0.1:%d" % self.proxy.web_port))
+        self.check(self.call("127.0.0.1:%d" % self.proxy.web_port, self.ca.cert, "grpc.test"))

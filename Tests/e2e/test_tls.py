@@ -252,3 +252,64 @@ http:
         seen = Whoami(untrusting.get("/", host="fw.test", headers=sent).text)
         self.assertEqual(seen.header("X-Forwarded-For"), "127.0.0.1")
         self.assertEqual(seen.header("X-Forwarded-Proto"), "http")
+
+
+class UpstreamTLSTests(E2ETestCase):
+    """https:// servers: verified against serversTransport.rootCAs with serverName, insecureSkipVerify, and a
+    client certificate for servers that require one (mTLS)."""
+
+    def test_30g_https_servers_with_servers_transports(self):
+        pki = os.path.join(self.tmp, "pki")
+        ca = CertificateAuthority(pki)
+        cert, key = ca.issue("origin", "origin.test", ["origin.test", "mtls.test"])
+        clients = CertificateAuthority(os.path.join(pki, "clients"), name="clients")
+        client_cert, client_key = clients.issue("proxy", "proxy", client=True)
+        backend = self.start_whoami("tls-origin")
+        # the HTTPS origin: another Switchyard, terminating TLS (client certificates required on mtls.test)
+        origin_dyn = os.path.join(self.tmp, "origin-dyn")
+        os.makedirs(origin_dyn)
+        harness.write_file(os.path.join(origin_dyn, "o.yml"), """
+http:
+  routers:
+    o: {rule: "PathPrefix(`/`)", priority: 1, service: b, tls: {}}
+    m: {rule: "Host(`mtls.test`)", service: b, tls: {options: mtls}}
+  services:
+    b: {loadBalancer: {servers: [{url: "%s"}]}}
+tls:
+  certificates:
+    - {certFile: %s, keyFile: %s}
+  options:
+    mtls: {clientAuth: {caFiles: [%s], clientAuthType: RequireAndVerifyClientCert}}
+""" % (backend.url, cert, key, clients.cert))
+        origin = self.start_proxy(dyn_dir=origin_dyn, throttle="0s", name="origin")
+        origin.wait_routers(["o@file", "m@file"])
+        url = "https://127.0.0.1:%d" % origin.web_port
+        self.write("front.yml", """
+http:
+  routers:
+    verified:   {rule: "Host(`verified.test`)", service: verified}
+    untrusted:  {rule: "Host(`untrusted.test`)", service: untrusted}
+    insecure:   {rule: "Host(`insecure.test`)", service: insecure}
+    mtls:       {rule: "Host(`mtls.test`)", service: mtls}
+    nocert:     {rule: "Host(`nocert.test`)", service: nocert}
+  services:
+    verified:  {loadBalancer: {servers: [{url: "%(url)s"}], serversTransport: trusted, passHostHeader: false}}
+    untrusted: {loadBalancer: {servers: [{url: "%(url)s"}], passHostHeader: false}}
+    insecure:  {loadBalancer: {servers: [{url: "%(url)s"}], serversTransport: skip, passHostHeader: false}}
+    mtls:      {loadBalancer: {servers: [{url: "%(url)s"}], serversTransport: withcert}}
+    nocert:    {loadBalancer: {servers: [{url: "%(url)s"}], serversTransport: mtlsnocert}}
+  serversTransports:
+    trusted:    {serverName: origin.test, rootCAs: [%(ca)s]}
+    skip:       {insecureSkipVerify: true}
+    withcert:   {serverName: mtls.test, rootCAs: [%(ca)s], certificates: [{certFile: %(cc)s, keyFile: %(ck)s}]}
+    mtlsnocert: {serverName: mtls.test, rootCAs: [%(ca)s]}
+""" % {"url": url, "ca": ca.cert, "cc": client_cert, "ck": client_key})
+        proxy = self.start_proxy(throttle="0s")
+        proxy.wait_routers(["verified@file", "mtls@file"])
+        seen = Whoami(proxy.get("/", host="verified.test").text)
+        self.assertEqual(seen.hostname, "tls-origin")
+        self.assertEqual(seen.header("X-Forwarded-Proto"), "https", "the origin was reached over TLS")
+        self.assertEqual(proxy.get("/", host="untrusted.test").status, 502, "an untrusted certificate fails")
+        self.assertEqual(proxy.get("/", host="insecure.test").status, 200, "insecureSkipVerify connects")
+        self.assertEqual(proxy.get("/", host="mtls.test").status, 200, "the client certificate is accepted")
+        self.assertEqual(proxy.get("/", host="nocert.test").status, 502, "no client certificate: refused")

@@ -60,6 +60,7 @@ enum ProxyCommand {
         for entryPoint in settings.entryPoints {
             if let model = entryPoint.model { compiler.entryPointModels[entryPoint.name] = model }
         }
+        compiler.defaultTransport = settings.defaultTransport
         store.publish(compiler.compile(MergedConfiguration(), version: 1))
 
         let hostname = ProcessInfo.processInfo.hostName

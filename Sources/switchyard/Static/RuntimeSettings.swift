@@ -6,6 +6,7 @@ import SwitchyardDockerProvider
 import SwitchyardFileProvider
 import SwitchyardProxy
 import SwitchyardRouting
+import SwitchyardUpstream
 
 /// The static configuration checked and resolved into what the process runs with: Traefik's defaults applied,
 /// addresses parsed, every bad value reported with the key it came from.
@@ -33,6 +34,8 @@ struct RuntimeSettings {
     var responseHeaderTimeout: TimeAmount?
     var idleConnTimeout: TimeAmount
     var maxIdlePerServer: Int
+    /// The static `serversTransport`: TLS to `https://` servers of load balancers that name no transport.
+    var defaultTransport: UpstreamTransport
 
     enum LogFormat: String {
         case common
@@ -126,6 +129,15 @@ struct RuntimeSettings {
         for entryPoint in options.values {
             if let value = entryPoint.transport?.lifeCycle?.graceTimeOut, value.nanoseconds > grace.nanoseconds { grace = value }
         }
+        var transportDefinition = ServersTransport()
+        transportDefinition.insecureSkipVerify = configuration.serversTransport?.insecureSkipVerify
+        transportDefinition.rootCAs = configuration.serversTransport?.rootCAs
+        let defaultTransport: UpstreamTransport
+        do {
+            defaultTransport = try UpstreamTransport(name: "default", definition: transportDefinition)
+        } catch {
+            throw issue("serversTransport" + (error.key.isEmpty ? "" : ".\(error.key)"), error.message)
+        }
         let timeouts = configuration.serversTransport?.forwardingTimeouts
         let responseHeader = timeouts?.responseHeaderTimeout.flatMap { $0.nanoseconds > 0 ? TimeAmount.nanoseconds($0.nanoseconds) : nil }
         return RuntimeSettings(
@@ -142,7 +154,8 @@ struct RuntimeSettings {
             dialTimeout: .nanoseconds((timeouts?.dialTimeout ?? .seconds(30)).nanoseconds),
             responseHeaderTimeout: responseHeader,
             idleConnTimeout: .nanoseconds((timeouts?.idleConnTimeout ?? .seconds(90)).nanoseconds),
-            maxIdlePerServer: configuration.serversTransport?.maxIdleConnsPerHost.map { $0 > 0 ? $0 : 200 } ?? 200)
+            maxIdlePerServer: configuration.serversTransport?.maxIdleConnsPerHost.map { $0 > 0 ? $0 : 200 } ?? 200,
+            defaultTransport: defaultTransport)
     }
 
     /// `entryPoints.<name>.http`: TLS and middlewares for its routers, and a redirection to another entry point.

@@ -115,6 +115,8 @@ struct LogOptions: Sendable, Hashable, Codable, ConfigModel {
 }
 
 struct StaticServersTransport: Sendable, Hashable, Codable, ConfigModel {
+    var insecureSkipVerify: Bool?
+    var rootCAs: [String]?
     var maxIdleConnsPerHost: Int?
     var forwardingTimeouts: StaticForwardingTimeouts?
 }

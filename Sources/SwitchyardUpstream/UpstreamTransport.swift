@@ -1,0 +1,77 @@
+import NIOCore
+import NIOSSL
+import SwitchyardConfig
+import SwitchyardTLS
+
+/// How the proxy reaches the servers of a load balancer (`serversTransport`): the TLS client settings for
+/// `https://` servers. `h2c://` servers are spoken to in HTTP/2 with prior knowledge.
+public final class UpstreamTransport: Sendable, Hashable {
+    public let name: String
+    /// Identity of the connections made with this transport (its name and definition): a changed definition does
+    /// not reuse connections made with the old one.
+    public let key: String
+    /// The TLS client context for `https://` servers.
+    public let tls: NIOSSLContext
+    /// SNI and the name the server's certificate is checked against; nil for the server's host.
+    public let serverName: String?
+
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public var key: String
+        public var message: String
+        public var description: String { "\(key): \(message)" }
+    }
+
+    /// The transport of load balancers that name none: the system's trust roots, full verification.
+    public static let standard: UpstreamTransport = {
+        // The default client configuration always builds.
+        try! UpstreamTransport(name: "default", definition: ServersTransport())
+    }()
+
+    public init(name: String, definition: ServersTransport) throws(Failure) {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.applicationProtocols = ["http/1.1"]
+        if definition.insecureSkipVerify == true {
+            configuration.certificateVerification = .none
+        }
+        if let roots = definition.rootCAs, !roots.isEmpty {
+            var certificates: [NIOSSLCertificate] = []
+            for (index, root) in roots.enumerated() {
+                do {
+                    let pem = try ServingCertificate.content(of: root, what: "CA")
+                    certificates += try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8))
+                } catch {
+                    throw Failure(key: "rootCAs[\(index)]", message: "\(error)")
+                }
+            }
+            configuration.trustRoots = .certificates(certificates)
+        }
+        if let client = definition.certificates?.first {
+            do {
+                let certificate = try ServingCertificate(certificate: client.certFile ?? "", key: client.keyFile ?? "")
+                configuration.certificateChain = certificate.chain.map { .certificate($0) }
+                configuration.privateKey = .privateKey(certificate.key)
+            } catch {
+                throw Failure(key: "certificates[0]", message: error.description)
+            }
+        }
+        do {
+            if let minimum = try TLSOptionsCompiler.version(definition.minVersion, key: "minVersion") {
+                configuration.minimumTLSVersion = minimum
+            }
+            configuration.maximumTLSVersion = try TLSOptionsCompiler.version(definition.maxVersion, key: "maxVersion")
+        } catch {
+            throw Failure(key: error.key, message: error.message)
+        }
+        do {
+            tls = try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw Failure(key: "", message: "the TLS library refused the settings: \(error)")
+        }
+        self.name = name
+        self.serverName = definition.serverName.flatMap { $0.isEmpty ? nil : $0 }
+        self.key = "\(name)#\(definition.hashValue)"
+    }
+
+    public static func == (lhs: UpstreamTransport, rhs: UpstreamTransport) -> Bool { lhs.key == rhs.key }
+    public func hash(into hasher: inout Hasher) { hasher.combine(key) }
+}
