@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
@@ -82,6 +83,31 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SwitchyardStore",
+            dependencies: [.product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SwitchyardACME",
+            dependencies: [
+                "SwitchyardConfig",
+                "SwitchyardProviderKit",
+                "SwitchyardStore",
+                "SwitchyardTLS",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -169,6 +195,10 @@ let package = Package(
                 "SwitchyardProviderKit",
                 "SwitchyardFileProvider",
                 "SwitchyardDockerProvider",
+                "SwitchyardACME",
+                "SwitchyardStore",
+                "SwitchyardTLS",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 "SwitchyardRouting",
                 "SwitchyardProxy",
                 "SwitchyardAPI",
@@ -215,6 +245,15 @@ let package = Package(
             dependencies: [
                 "SwitchyardTLS", "SwitchyardRouting", "SwitchyardProviderKit", "SwitchyardConfig",
                 .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchyardACMETests",
+            dependencies: [
+                "SwitchyardACME", "SwitchyardStore", "SwitchyardConfig",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -19,6 +19,8 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
         case h2c
         /// TLS with this option; HTTP/1.1 or HTTP/2 inside, as ALPN decides.
         case tls(TLSRuntime.Option)
+        /// An ACME CA checking a TLS-ALPN-01 challenge: the handshake is the whole answer.
+        case acmeChallenge(NIOSSLContext)
     }
 
     /// Adds the handlers after this one for the protocol.
@@ -31,14 +33,19 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
     static let firstBytesTimeout: TimeAmount = .seconds(30)
 
     private let slot: RoutingTableStore.Slot
+    private let challengeContext: (@Sendable (String) -> NIOSSLContext?)?
     private let setUp: SetUp
     private let logger: Logger
     private var buffered: ByteBuffer?
     private var timeout: Scheduled<Void>?
     private var decided = false
 
-    init(slot: RoutingTableStore.Slot, logger: Logger, setUp: @escaping SetUp) {
+    init(
+        slot: RoutingTableStore.Slot, logger: Logger, challengeContext: (@Sendable (String) -> NIOSSLContext?)? = nil,
+        setUp: @escaping SetUp
+    ) {
         self.slot = slot
+        self.challengeContext = challengeContext
         self.logger = logger
         self.setUp = setUp
     }
@@ -85,6 +92,15 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
                 return
             }
             chosen = .tls(option)
+        case .hello(let hello) where hello.alpn.contains("acme-tls/1"):
+            // Only a CA checking a challenge asks for acme-tls/1; with no challenge pending it is refused.
+            guard let challenge = challengeContext?(hello.serverName ?? "") else {
+                logger.debug("acme-tls/1 handshake without a pending challenge refused", metadata: ["sni": "\(hello.serverName ?? "")"])
+                decided = true
+                context.close(promise: nil)
+                return
+            }
+            chosen = .acmeChallenge(challenge)
         case .hello(let hello):
             switch slot.table.tls.decide(serverName: hello.serverName) {
             case .handshake(let option):

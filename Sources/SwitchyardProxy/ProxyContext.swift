@@ -1,4 +1,5 @@
 import NIOCore
+import NIOSSL
 import SwitchyardConfig
 import SwitchyardRouting
 import SwitchyardUpstream
@@ -14,6 +15,8 @@ public struct EntryPointSettings: Sendable {
     public var hostname: String
     /// The connection came over TLS: TLS routers answer it, and X-Forwarded-Proto is https.
     public var isTLS = false
+    /// The TLS-ALPN-01 answer for a domain an ACME CA is checking (handshakes offering `acme-tls/1`), if any.
+    public var tlsChallengeContext: (@Sendable (String) -> NIOSSLContext?)?
     /// `http2.maxConcurrentStreams`: streams one HTTP/2 client may have open at once.
     public var maxConcurrentStreams = 250
     /// Whose X-Forwarded-* headers are kept (`forwardedHeaders.trustedIPs` / `insecure`).

@@ -36,9 +36,14 @@ extension ProxyHandler {
 
     /// A server that could not be connected to got nothing of the request, so the request goes at once to another
     /// server of the same load balancer, whatever its method, each server at most once: a container that has just
-    /// stopped, before its provider noticed, costs the client nothing.
-    func failOverAfterConnectError() -> Bool {
+    /// stopped, before its provider noticed, costs the client nothing. `afterSending`: the server closed the
+    /// connection before answering a request it got whole; only idempotent requests whose body (if any) has not
+    /// gone out go on, as nginx's `proxy_next_upstream error` does.
+    func failOverToAnotherServer(afterSending: Bool = false) -> Bool {
         guard let balancer, let request, let failed = server, balancer.servers.count > 1 else { return false }
+        if afterSending {
+            guard !bodyForwarded, Self.idempotentMethods.contains(request.method) else { return false }
+        }
         refusedBy.append(failed)
         guard refusedBy.count < balancer.servers.count else { return false }
         var next: UpstreamServer?
@@ -50,8 +55,12 @@ extension ProxyHandler {
             }
         }
         guard let next else { return false }
-        // The head for the failed server leads `pending`; the body parts after it were not sent either.
-        if !pending.isEmpty { pending.removeFirst() }
+        if afterSending {
+            pending = requestEnded ? [.end(nil)] : []
+        } else if !pending.isEmpty {
+            // The head for the failed server leads `pending`; the body parts after it were not sent either.
+            pending.removeFirst()
+        }
         let upstreamHead = forwarded(request, to: next, by: balancer)
         self.upstreamHead = upstreamHead
         self.server = next
@@ -64,4 +73,6 @@ extension ProxyHandler {
         connect(to: next, first: .head(upstreamHead), fresh: false)
         return true
     }
+
+    static let idempotentMethods: [HTTPMethod] = [.GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE]
 }

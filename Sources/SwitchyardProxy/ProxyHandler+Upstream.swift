@@ -133,6 +133,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
             return connect(to: server, first: .head(upstreamHead), fresh: true)
         }
         if !responseStarted { recordServerFailure() }
+        if !responseStarted, failOverToAnotherServer(afterSending: true) { return }
         if !responseStarted, retry(afterNetworkError: true, status: nil, context: context) { return }
         if responseStarted {
             // Part of the response is out: the client can only learn of the failure by the connection closing.

@@ -375,7 +375,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .failure(let error):
             logger.debug("upstream connection failed", metadata: ["error": "\(error)", "router": "\(route?.name ?? "")"])
             recordServerFailure()
-            if failOverAfterConnectError() { return }
+            if failOverToAnotherServer() { return }
             if retry(afterNetworkError: true, status: nil, context: context) { return }
             holdReads(false)
             var timedOut = false

@@ -121,7 +121,9 @@ public final class ProxyServer: Sendable {
                     }
                     let slot = store.slot(for: loop)
                     let connection = ConnectionSetUp(settings: settings, slot: slot, pool: pool, logger: logger)
-                    let sniffer = ConnectionSniffer(slot: slot, logger: logger) { channel, chosen in
+                    let sniffer = ConnectionSniffer(
+                        slot: slot, logger: logger, challengeContext: settings.tlsChallengeContext
+                    ) { channel, chosen in
                         try connection.configure(channel, chosen)
                     }
                     try channel.pipeline.syncOperations.addHandler(sniffer)
@@ -168,6 +170,8 @@ struct ConnectionSetUp: Sendable {
             try configureHTTP1(channel, settings)
         case .h2c:
             try configureHTTP2(channel, settings)
+        case .acmeChallenge(let context):
+            try sync.addHandler(NIOSSLServerHandler(context: context))
         case .tls(let option):
             if option.acceptsAnyClientCertificate {
                 try sync.addHandler(NIOSSLServerHandler(context: option.context) { _, promise in

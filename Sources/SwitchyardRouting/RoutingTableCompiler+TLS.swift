@@ -84,10 +84,10 @@ extension RoutingTableBuild {
         guard tlsOptions[option] != nil else {
             return .failure(Failure(key: "tls.options", message: "the TLS option \"\(option)\" does not exist"))
         }
-        if let resolver = tls.certResolver, !resolver.isEmpty {
+        if let resolver = tls.certResolver, !resolver.isEmpty, !compiler.certificateResolvers.contains(resolver) {
             _ = report(
                 .httpRouter, name, key: "tls.certResolver",
-                "the certificate resolver \"\(resolver)\" is not served yet; the configured certificates (or the default one) are used",
+                "the certificate resolver \"\(resolver)\" does not exist; the configured certificates (or the default one) are used",
                 severity: .warning)
         }
         return .success(option)
@@ -97,20 +97,11 @@ extension RoutingTableBuild {
         TLSRuntime(store: tlsStore ?? CertificateStore(certificates: []), options: tlsOptions, hostOptions: hostOptions)
     }
 
-    /// The hosts a rule names in `Host` matchers, lowercased.
-    static func hosts(in expression: RuleExpression) -> [String] {
-        switch expression {
-        case .matcher(let matcher): return matcher.kind == .host ? matcher.arguments.map { $0.lowercased() } : []
-        case .not: return []
-        case .and(let left, let right), .or(let left, let right): return hosts(in: left) + hosts(in: right)
-        }
-    }
-
     /// Records the TLS option a TLS router's hosts use; two routers giving one host different options make it use
     /// `default`, with a warning, as in Traefik.
     mutating func useTLSOption(_ option: String, for rule: String, router: String) {
         guard let expression = try? RuleParser.parse(rule) else { return }
-        for host in Self.hosts(in: expression) {
+        for host in expression.hosts {
             if let existing = hostOptionChoices[host], existing.option != option {
                 if !conflictingHosts.contains(host) {
                     conflictingHosts.insert(host)

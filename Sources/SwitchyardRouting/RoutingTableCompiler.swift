@@ -62,6 +62,8 @@ public struct RoutingTableCompiler: Sendable {
 
     public var entryPoints: [String]
     public var entryPointModels: [String: EntryPointModel] = [:]
+    /// The names of the static `certificatesResolvers`.
+    public var certificateResolvers: Set<String> = []
     /// How load balancers that name no servers transport reach their servers (the static `serversTransport`).
     public var defaultTransport: UpstreamTransport = .standard
     /// Entry points a router without `entryPoints` attaches to.

@@ -23,6 +23,18 @@ public indirect enum LogicalExpression<Leaf: Sendable & Hashable>: Sendable, Has
 /// A parsed HTTP router rule.
 public typealias RuleExpression = LogicalExpression<RuleMatcher>
 
+extension LogicalExpression where Leaf == RuleMatcher {
+    /// The hosts the rule names in `Host` matchers (not those under `!`), lowercased, in order: what TLS options
+    /// and certificates are chosen for.
+    public var hosts: [String] {
+        switch self {
+        case .matcher(let matcher): return matcher.kind == .host ? matcher.arguments.map { $0.lowercased() } : []
+        case .not: return []
+        case .and(let left, let right), .or(let left, let right): return left.hosts + right.hosts
+        }
+    }
+}
+
 /// One matcher call of a rule, e.g. ``Host(`example.com`)``.
 ///
 /// `arguments` are the decoded argument strings (quotes removed, escapes applied). They are

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import SwitchyardACME
 import SwitchyardAPI
 import SwitchyardConfig
 import SwitchyardDockerProvider
@@ -9,6 +10,7 @@ import SwitchyardFileProvider
 import SwitchyardProviderKit
 import SwitchyardProxy
 import SwitchyardRouting
+import SwitchyardStore
 import SwitchyardUpstream
 
 /// Runs the proxy: providers → watcher → compiler → table store → entry points, until SIGTERM or SIGINT.
@@ -54,9 +56,25 @@ enum ProxyCommand {
                 name: "ping@internal", entryPoints: [pingEntryPoint], rule: "Path(`/ping`)", priority: Int.max,
                 service: "ping@internal"))
         }
+        // ACME: one store, the challenges the resolvers publish, a router per HTTP challenge entry point.
+        var acme: ACMEManager?
+        let challenges = ACMEChallenges()
+        if !settings.certificateResolvers.isEmpty {
+            let database = SwitchyardStore(path: settings.storePath)
+            if let problem = database.problem { logger.error("\(problem)") }
+            acme = ACMEManager(resolvers: settings.certificateResolvers, store: database, challenges: challenges, logger: logger)
+            internalServices["acme-http@internal"] = ACMEHTTPChallengeService(challenges: challenges)
+            let challengeEntryPoints = Set(settings.certificateResolvers.compactMap(\.httpChallengeEntryPoint))
+            if !challengeEntryPoints.isEmpty {
+                internalRouters.append(.init(
+                    name: "acme-http@internal", entryPoints: challengeEntryPoints.sorted(),
+                    rule: "PathPrefix(`\(ACMEHTTPChallengeService.prefix)`)", priority: Int.max, service: "acme-http@internal"))
+            }
+        }
         var compiler = RoutingTableCompiler(
             entryPoints: entryPointNames, defaultEntryPoints: settings.defaultEntryPoints,
             internalServices: internalServices, internalRouters: internalRouters)
+        compiler.certificateResolvers = Set(settings.certificateResolvers.map(\.name))
         for entryPoint in settings.entryPoints {
             if let model = entryPoint.model { compiler.entryPointModels[entryPoint.name] = model }
         }
@@ -69,6 +87,9 @@ enum ProxyCommand {
                 name: entryPoint.name, responseHeaderTimeout: settings.responseHeaderTimeout, hostname: hostname)
             entrySettings.forwardedHeaders = entryPoint.forwardedHeaders
             entrySettings.maxConcurrentStreams = entryPoint.maxConcurrentStreams
+            if !settings.certificateResolvers.isEmpty {
+                entrySettings.tlsChallengeContext = { challenges.tlsALPNContext(for: $0) }
+            }
             return EntryPointBinding(settings: entrySettings, host: entryPoint.host, port: entryPoint.port)
         }
         let server = ProxyServer(
@@ -86,13 +107,22 @@ enum ProxyCommand {
 
         let healthChecks = HealthCheckSupervisor(group: group, logger: logger)
         let watcher = ConfigurationWatcher(throttle: settings.throttle, logger: logger)
+        let entryPointResolvers = Dictionary(
+            settings.entryPoints.compactMap { entryPoint in entryPoint.model?.tls?.certResolver.map { (entryPoint.name, $0) } },
+            uniquingKeysWith: { first, _ in first })
+        let tableCompiler = compiler
+        let acmeManager = acme
+        let defaultEntryPoints = settings.defaultEntryPoints
         let publisher = Task {
             var version: UInt64 = 1
             for await update in watcher.updates {
                 version += 1
-                let table = compiler.compile(update.merged, version: version, previous: store.current)
+                let table = tableCompiler.compile(update.merged, version: version, previous: store.current)
                 store.publish(table)
                 healthChecks.update(table.healthChecks)
+                acmeManager?.want(ACMEManager.domainSets(
+                    in: update.merged.configuration, entryPointResolvers: entryPointResolvers,
+                    defaultEntryPoints: defaultEntryPoints))
                 let routers = table.status.routers.values
                 logger.info(
                     "routing table live",
@@ -110,6 +140,7 @@ enum ProxyCommand {
         var enabled: [any Provider] = []
         if let options = settings.fileProvider { enabled.append(FileProvider(options: options, logger: logger)) }
         if let options = settings.dockerProvider { enabled.append(DockerProvider(options: options, logger: logger)) }
+        if let acme { enabled.append(acme) }
         for provider in enabled {
             providers.append(Task {
                 do {

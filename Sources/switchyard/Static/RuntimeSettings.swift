@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import SwitchyardACME
 import SwitchyardConfig
 import SwitchyardDockerProvider
 import SwitchyardFileProvider
@@ -36,6 +37,9 @@ struct RuntimeSettings {
     var maxIdlePerServer: Int
     /// The static `serversTransport`: TLS to `https://` servers of load balancers that name no transport.
     var defaultTransport: UpstreamTransport
+    var certificateResolvers: [ACMEResolverOptions] = []
+    /// The SQLite store (`history.path`, default `switchyard.db` beside the static configuration).
+    var storePath: String = "switchyard.db"
 
     enum LogFormat: String {
         case common
@@ -140,7 +144,12 @@ struct RuntimeSettings {
         }
         let timeouts = configuration.serversTransport?.forwardingTimeouts
         let responseHeader = timeouts?.responseHeaderTimeout.flatMap { $0.nanoseconds > 0 ? TimeAmount.nanoseconds($0.nanoseconds) : nil }
-        return RuntimeSettings(
+        var resolvers: [ACMEResolverOptions] = []
+        for (name, resolver) in (configuration.certificatesResolvers ?? [:]).sorted(by: { $0.key < $1.key }) {
+            resolvers.append(try resolveACME(name, resolver, entryPoints: entryPoints, environment: ProcessInfo.processInfo.environment, issue: issue))
+        }
+        let storePath = configuration.history?.path ?? (loaded.baseDirectory as NSString).appendingPathComponent("switchyard.db")
+        var settings = RuntimeSettings(
             entryPoints: entryPoints,
             defaultEntryPoints: defaults,
             fileProvider: fileProvider,
@@ -156,6 +165,9 @@ struct RuntimeSettings {
             idleConnTimeout: .nanoseconds((timeouts?.idleConnTimeout ?? .seconds(90)).nanoseconds),
             maxIdlePerServer: configuration.serversTransport?.maxIdleConnsPerHost.map { $0 > 0 ? $0 : 200 } ?? 200,
             defaultTransport: defaultTransport)
+        settings.certificateResolvers = resolvers
+        settings.storePath = storePath
+        return settings
     }
 
     /// `entryPoints.<name>.http`: TLS and middlewares for its routers, and a redirection to another entry point.
@@ -182,6 +194,45 @@ struct RuntimeSettings {
                 priority: redirection.priority ?? (Int.max - 1), target: target.hasPrefix(":") ? String(target.dropFirst()) : target)
         }
         return model
+    }
+
+    /// `certificatesResolvers.<name>.acme`.
+    static func resolveACME(
+        _ name: String, _ options: CertificatesResolverOptions, entryPoints: [EntryPoint], environment: [String: String],
+        issue: (String, String) -> ConfigurationIssue
+    ) throws(ConfigurationIssue) -> ACMEResolverOptions {
+        let key = "certificatesResolvers.\(name).acme"
+        guard let acme = options.acme else {
+            throw issue("certificatesResolvers.\(name)", "only acme resolvers exist; set \(key).*")
+        }
+        var resolver = ACMEResolverOptions(name: name, email: acme.email ?? "")
+        if let server = acme.caServer, !server.isEmpty { resolver.caServer = server }
+        // LEGO_CA_CERTIFICATES, as Traefik honours it: PEM files separated by commas or colons.
+        let fromEnvironment = (environment["LEGO_CA_CERTIFICATES"] ?? "").split(whereSeparator: { $0 == "," || $0 == ":" }).map(String.init)
+        resolver.caCertificates = (acme.caCertificates ?? []) + fromEnvironment
+        for file in resolver.caCertificates where !FileManager.default.fileExists(atPath: file) {
+            throw issue("\(key).caCertificates", "cannot read \(file)")
+        }
+        if let type = acme.keyType {
+            guard let keyType = ACMEResolverOptions.KeyType(rawValue: type.uppercased()) else {
+                throw issue("\(key).keyType", "'\(type)' is not served; use EC256 (the default here) or EC384")
+            }
+            resolver.keyType = keyType
+        }
+        if let entryPoint = acme.httpChallenge?.entryPoint {
+            guard entryPoints.contains(where: { $0.name == entryPoint }) else {
+                throw issue("\(key).httpChallenge.entryPoint", "entryPoint \"\(entryPoint)\" doesn't exist")
+            }
+            resolver.httpChallengeEntryPoint = entryPoint
+        } else if acme.httpChallenge != nil {
+            throw issue("\(key).httpChallenge.entryPoint", "name the entry point that answers HTTP-01 challenges")
+        }
+        resolver.tlsChallenge = acme.tlsChallenge != nil
+        resolver.storage = acme.storage
+        guard resolver.tlsChallenge || resolver.httpChallengeEntryPoint != nil else {
+            throw issue(key, "set httpChallenge.entryPoint or tlsChallenge (DNS-01 is not supported)")
+        }
+        return resolver
     }
 
     /// `providers.docker`: Traefik's defaults, the default rule and constraints parsed, the endpoint checked.

@@ -10,6 +10,36 @@ struct StaticConfiguration: Sendable, Hashable, Codable, ConfigModel {
     var log: LogOptions?
     var lifeCycle: LifeCycleOptions?
     var serversTransport: StaticServersTransport?
+    var certificatesResolvers: [String: CertificatesResolverOptions]?
+    var history: HistoryOptions?
+}
+
+struct CertificatesResolverOptions: Sendable, Hashable, Codable, ConfigModel {
+    var acme: ACMEStaticOptions?
+}
+
+struct ACMEStaticOptions: Sendable, Hashable, Codable, ConfigModel {
+    var email: String?
+    var caServer: String?
+    var caCertificates: [String]?
+    /// Traefik's acme.json: read on first start (not written).
+    var storage: String?
+    var keyType: String?
+    var certificatesDuration: Int?
+    var httpChallenge: ACMEHTTPChallenge?
+    var tlsChallenge: ACMETLSChallenge?
+}
+
+struct ACMEHTTPChallenge: Sendable, Hashable, Codable, ConfigModel {
+    var entryPoint: String?
+}
+
+struct ACMETLSChallenge: Sendable, Hashable, Codable, ConfigModel {}
+
+/// `history`: the SQLite store beside the static configuration.
+struct HistoryOptions: Sendable, Hashable, Codable, ConfigModel {
+    var path: String?
+    var keep: Int?
 }
 
 struct GlobalOptions: Sendable, Hashable, Codable, ConfigModel {

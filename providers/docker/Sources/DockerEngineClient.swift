@@ -38,6 +38,9 @@ final class DockerEngineClient: Sendable {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.connectionPool = .init(idleTimeout: .seconds(30))
+        // An Engine that is away must be noticed at once (the last good view then stays with an error), not after
+        // connection attempts retried until the request's deadline.
+        configuration.connectionPool.retryConnectionEstablishment = false
         if endpoint.hasPrefix("unix://") {
             let path = String(endpoint.dropFirst("unix://".count))
             guard path.hasPrefix("/") else { throw fail("'\(endpoint)': a unix endpoint needs an absolute path, e.g. unix:///var/run/docker.sock") }

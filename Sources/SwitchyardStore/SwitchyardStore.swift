@@ -1,0 +1,123 @@
+import Foundation
+import GRDB
+
+/// Switchyard's SQLite database (`switchyard.db`): what must outlive a restart. Today the ACME accounts and the
+/// certificates they obtained. A database that cannot be opened or written is an error in the log; the proxy keeps
+/// serving, with the data kept in memory for the life of the process.
+public final class SwitchyardStore: Sendable {
+    public let path: String
+    private let database: DatabaseQueue
+    /// Why the file could not be used (the store then lives in memory), or nil.
+    public let problem: String?
+
+    public struct StoredCertificate: Sendable, Hashable {
+        public var resolver: String
+        /// The names it is for, main first.
+        public var domains: [String]
+        public var certificatePEM: String
+        public var keyPEM: String
+        public var notAfter: Date
+
+        public init(resolver: String, domains: [String], certificatePEM: String, keyPEM: String, notAfter: Date) {
+            self.resolver = resolver
+            self.domains = domains
+            self.certificatePEM = certificatePEM
+            self.keyPEM = keyPEM
+            self.notAfter = notAfter
+        }
+    }
+
+    public struct StoredAccount: Sendable, Hashable {
+        public var resolver: String
+        public var caServer: String
+        public var email: String
+        public var keyPEM: String
+        public var url: String
+
+        public init(resolver: String, caServer: String, email: String, keyPEM: String, url: String) {
+            self.resolver = resolver
+            self.caServer = caServer
+            self.email = email
+            self.keyPEM = keyPEM
+            self.url = url
+        }
+    }
+
+    public init(path: String) {
+        self.path = path
+        var problem: String?
+        var opened: DatabaseQueue?
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try Self.migrator.migrate(queue)
+            opened = queue
+        } catch {
+            problem = "cannot use \(path): \(error); keeping ACME accounts and certificates in memory until it is fixed"
+        }
+        // An in-memory database always opens and migrates.
+        database = try! opened ?? {
+            let memory = try DatabaseQueue()
+            try Self.migrator.migrate(memory)
+            return memory
+        }()
+        self.problem = problem
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("acme") { db in
+            try db.execute(sql: """
+                CREATE TABLE acme_account (
+                    resolver TEXT NOT NULL, ca_server TEXT NOT NULL, email TEXT NOT NULL, key_pem TEXT NOT NULL,
+                    url TEXT NOT NULL, PRIMARY KEY (resolver, ca_server));
+                CREATE TABLE acme_certificate (
+                    resolver TEXT NOT NULL, domains TEXT NOT NULL, certificate_pem TEXT NOT NULL, key_pem TEXT NOT NULL,
+                    not_after REAL NOT NULL, PRIMARY KEY (resolver, domains));
+                """)
+        }
+        return migrator
+    }
+
+    public func account(resolver: String, caServer: String) throws -> StoredAccount? {
+        try database.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM acme_account WHERE resolver = ? AND ca_server = ?", arguments: [resolver, caServer]
+            ).map {
+                StoredAccount(resolver: $0["resolver"], caServer: $0["ca_server"], email: $0["email"], keyPEM: $0["key_pem"], url: $0["url"])
+            }
+        }
+    }
+
+    public func save(_ account: StoredAccount) throws {
+        try database.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO acme_account (resolver, ca_server, email, key_pem, url) VALUES (?, ?, ?, ?, ?)",
+                arguments: [account.resolver, account.caServer, account.email, account.keyPEM, account.url])
+        }
+    }
+
+    public func certificates() throws -> [StoredCertificate] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM acme_certificate ORDER BY resolver, domains").map {
+                StoredCertificate(
+                    resolver: $0["resolver"], domains: ($0["domains"] as String).split(separator: ",").map(String.init),
+                    certificatePEM: $0["certificate_pem"], keyPEM: $0["key_pem"],
+                    notAfter: Date(timeIntervalSince1970: $0["not_after"]))
+            }
+        }
+    }
+
+    public func save(_ certificate: StoredCertificate) throws {
+        try database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO acme_certificate (resolver, domains, certificate_pem, key_pem, not_after)
+                    VALUES (?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    certificate.resolver, certificate.domains.joined(separator: ","), certificate.certificatePEM,
+                    certificate.keyPEM, certificate.notAfter.timeIntervalSince1970,
+                ])
+        }
+    }
+}
