@@ -135,6 +135,8 @@ let package = Package(
             name: "SwitchyardMiddleware",
             dependencies: [
                 "CCrypt",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 "SwitchyardConfig",
@@ -181,6 +183,7 @@ let package = Package(
             name: "SwitchyardAPI",
             dependencies: [
                 "SwitchyardRouting",
+                "SwitchyardTLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

@@ -4,6 +4,7 @@ import NIOFoundationCompat
 import NIOHTTP1
 import SwitchyardConfig
 import SwitchyardRouting
+import SwitchyardTLS
 
 /// The API (`api@internal`): Traefik's `/api/rawdata` and `/api/version`, read from the table in force.
 public struct APIService: InternalService {
@@ -33,6 +34,8 @@ public struct APIService: InternalService {
             response = Self.json(RawData(table: store.current))
         case "/api/version", "/api/version/":
             response = Self.json(version)
+        case "/api/tls/certificates", "/api/tls/certificates/":
+            response = Self.json(CertificateInventory(table: store.current))
         default:
             response = Self.text(.notFound, "404 page not found\n")
         }
@@ -109,5 +112,37 @@ public final class PingService: InternalService {
             ? APIService.text(.serviceUnavailable, "Service Unavailable")
             : APIService.text(.ok, "OK")
         return eventLoop.makeSucceededFuture(response)
+    }
+}
+
+/// `/api/tls/certificates`: the certificates the table in force serves, the store's default first.
+struct CertificateInventory: Encodable {
+    struct Entry: Encodable {
+        var names: [String]
+        var subject: String
+        var issuer: String
+        var notBefore: String
+        var notAfter: String
+        var daysLeft: Int
+        /// A file, `inline`, `ACME <resolver>` or `generated`.
+        var source: String
+        var isDefault: Bool
+    }
+
+    var version: UInt64
+    var certificates: [Entry]
+
+    init(table: RoutingTable) {
+        let formatter = ISO8601DateFormatter()
+        let store = table.tls.store
+        func entry(_ certificate: ServingCertificate, isDefault: Bool) -> Entry {
+            Entry(
+                names: certificate.names, subject: certificate.subject, issuer: certificate.issuer,
+                notBefore: formatter.string(from: certificate.notBefore), notAfter: formatter.string(from: certificate.notAfter),
+                daysLeft: Int(certificate.notAfter.timeIntervalSinceNow / 86_400), source: certificate.source,
+                isDefault: isDefault)
+        }
+        version = table.version
+        certificates = [entry(store.defaultCertificate, isDefault: true)] + store.certificates.map { entry($0, isDefault: false) }
     }
 }

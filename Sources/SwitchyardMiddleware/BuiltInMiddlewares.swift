@@ -22,6 +22,7 @@ enum BuiltInMiddlewares {
         MiddlewareType("retry") { try $0.retry.map(Retry.init) },
         MiddlewareType("compress") { try $0.compress.map(Compress.init) },
         MiddlewareType("circuitBreaker") { try $0.circuitBreaker.map(CircuitBreaker.init) },
+        MiddlewareType("passTLSClientCert") { try $0.passTLSClientCert.map(PassTLSClientCert.init) },
     ]
 }
 

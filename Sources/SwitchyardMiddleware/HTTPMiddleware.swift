@@ -34,6 +34,8 @@ public struct MiddlewareContext: Sendable {
     public var scheme: String
     /// The loop the request runs on; a `later` decision completes here.
     public var eventLoop: any EventLoop
+    /// The DER bytes of the certificate the client presented in its TLS handshake, if any.
+    public var clientCertificate: [UInt8]?
     /// What to do when this exchange ends, however it ends.
     public let scope: RequestScope
 

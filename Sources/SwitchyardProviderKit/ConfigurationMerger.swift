@@ -71,6 +71,7 @@ public enum ConfigurationMerger {
             }
             if let section = configuration.tls {
                 tls.certificates = (tls.certificates ?? []) + (section.certificates ?? [])
+                merged.certificateProviders += (section.certificates ?? []).map { _ in provider }
                 for (name, options) in section.options ?? [:] {
                     put(&tls.options, name == "default" ? name : q(name), options)
                 }

@@ -23,8 +23,8 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
         case acmeChallenge(NIOSSLContext)
     }
 
-    /// Adds the handlers after this one for the protocol.
-    typealias SetUp = (any Channel, Speech) throws -> Void
+    /// Adds the handlers after this one for the protocol; the client is the one a trusted PROXY header named.
+    typealias SetUp = (any Channel, Speech, SocketAddress?) throws -> Void
 
     /// What an HTTP/2 client sends first (RFC 9113 § 3.4).
     static let http2Preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
@@ -34,6 +34,9 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
 
     private let slot: RoutingTableStore.Slot
     private let challengeContext: (@Sendable (String) -> NIOSSLContext?)?
+    /// Read a PROXY protocol header first (the connection comes from a trusted balancer).
+    private var expectsProxyHeader: Bool
+    private var proxiedClient: SocketAddress?
     private let setUp: SetUp
     private let logger: Logger
     private var buffered: ByteBuffer?
@@ -42,9 +45,10 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
 
     init(
         slot: RoutingTableStore.Slot, logger: Logger, challengeContext: (@Sendable (String) -> NIOSSLContext?)? = nil,
-        setUp: @escaping SetUp
+        expectsProxyHeader: Bool = false, setUp: @escaping SetUp
     ) {
         self.slot = slot
+        self.expectsProxyHeader = expectsProxyHeader
         self.challengeContext = challengeContext
         self.logger = logger
         self.setUp = setUp
@@ -73,6 +77,22 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
             buffered = incoming
         } else {
             buffered!.writeBuffer(&incoming)
+        }
+        if expectsProxyHeader {
+            switch ProxyProtocolHeader.peek(buffered!) {
+            case .needMore: return
+            case .absent: break
+            case .invalid(let reason):
+                logger.debug("bad PROXY protocol header", metadata: ["reason": "\(reason)"])
+                decided = true
+                context.close(promise: nil)
+                return
+            case .header(let length, let client):
+                buffered!.moveReaderIndex(forwardBy: length)
+                proxiedClient = client
+            }
+            expectsProxyHeader = false
+            if buffered!.readableBytes == 0 { return }
         }
         let chosen: Speech
         switch ClientHello.peek(buffered!) {
@@ -115,7 +135,7 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
         decided = true
         timeout?.cancel()
         do {
-            try setUp(context.channel, chosen)
+            try setUp(context.channel, chosen, proxiedClient)
         } catch {
             logger.error("cannot set up the connection", metadata: ["error": "\(error)"])
             context.close(promise: nil)

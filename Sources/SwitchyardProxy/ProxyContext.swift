@@ -17,10 +17,14 @@ public struct EntryPointSettings: Sendable {
     public var isTLS = false
     /// The TLS-ALPN-01 answer for a domain an ACME CA is checking (handshakes offering `acme-tls/1`), if any.
     public var tlsChallengeContext: (@Sendable (String) -> NIOSSLContext?)?
+    /// `proxyProtocol`: the addresses whose PROXY protocol header (v1 or v2) names the client.
+    public var proxyProtocol: TrustedAddresses?
+    /// The client a trusted PROXY header named, for this connection.
+    public var proxiedClient: SocketAddress?
     /// `http2.maxConcurrentStreams`: streams one HTTP/2 client may have open at once.
     public var maxConcurrentStreams = 250
     /// Whose X-Forwarded-* headers are kept (`forwardedHeaders.trustedIPs` / `insecure`).
-    public var forwardedHeaders = ForwardedHeadersPolicy()
+    public var forwardedHeaders = TrustedAddresses()
 
     public init(name: String, scheme: String = "http", responseHeaderTimeout: TimeAmount? = nil, hostname: String) {
         self.name = name
@@ -30,9 +34,9 @@ public struct EntryPointSettings: Sendable {
     }
 }
 
-/// `entryPoints.<name>.forwardedHeaders`: by default a client's X-Forwarded-* headers are replaced; those of
-/// trusted clients (other proxies) are kept, and the client joins X-Forwarded-For.
-public struct ForwardedHeadersPolicy: Sendable {
+/// Addresses an entry point trusts (`trustedIPs`, or every one with `insecure`): for `forwardedHeaders`, whose
+/// X-Forwarded-* headers are kept (everyone else's are replaced); for `proxyProtocol`, whose PROXY header is read.
+public struct TrustedAddresses: Sendable {
     public var insecure: Bool
     public var trustedIPs: [IPNetwork]
 
@@ -41,7 +45,7 @@ public struct ForwardedHeadersPolicy: Sendable {
         self.trustedIPs = trustedIPs
     }
 
-    func trusts(_ address: [UInt8]) -> Bool {
+    public func trusts(_ address: [UInt8]) -> Bool {
         insecure || trustedIPs.contains { $0.contains(address) }
     }
 }

@@ -2,6 +2,7 @@ import CompressNIO
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import SwitchyardMiddleware
 import SwitchyardRouting
 import SwitchyardUpstream
@@ -38,6 +39,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var clientIP = ""
     /// The client is one whose X-Forwarded-* headers the entry point trusts.
     var forwardedTrusted = false
+    /// The client's TLS certificate (DER), once looked up: `.some(nil)` when it presented none.
+    var clientCertificate: [UInt8]??
 
     var phase = Phase.idle
     var request: HTTPRequestHead?
@@ -113,9 +116,24 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         if let remote = context.channel.remoteAddress {
-            (clientAddress, clientIP) = remote.clientIdentity
+            (clientAddress, clientIP) = (settings.proxiedClient ?? remote).clientIdentity
             forwardedTrusted = settings.forwardedHeaders.trusts(clientAddress)
         }
+    }
+
+    /// The certificate the client presented, read once per connection from its TLS handler (the parent channel's,
+    /// for an HTTP/2 stream).
+    func peerCertificate(_ context: ChannelHandlerContext) -> [UInt8]? {
+        if let known = clientCertificate { return known }
+        var handler = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
+        if handler == nil, let parent = context.channel.parent, parent.eventLoop === context.eventLoop {
+            // an HTTP/2 stream: TLS is its connection's (a connection's own parent, the listener, has none)
+            handler = try? parent.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
+        }
+        let certificate = handler?.peerCertificate
+        let der = certificate.flatMap { try? $0.toDERBytes() }
+        clientCertificate = .some(der)
+        return der
     }
 
     /// The request as the server gets it (the X-Forwarded-* headers set by the entry point's trust in the client).
@@ -127,6 +145,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+    }
+
+    /// A request the parser refused has had its 400 (from NIO's protocol error handler); that, and any other error
+    /// of the client's connection (TLS, a reset), ends the connection.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("client connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
     }
 
     // MARK: Client → proxy
@@ -257,9 +282,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.route = route
         var head = head
         if !route.middlewares.isEmpty {
-            let middlewareContext = MiddlewareContext(
+            var middlewareContext = MiddlewareContext(
                 entryPoint: settings.name, router: route.name, clientAddress: clientAddress, clientIP: clientIP,
                 scheme: settings.scheme, eventLoop: context.eventLoop)
+            if settings.isTLS { middlewareContext.clientCertificate = peerCertificate(context) }
             self.middlewareContext = middlewareContext
             switch route.middlewares.handleRequest(&head, context: middlewareContext) {
             case .proceed:

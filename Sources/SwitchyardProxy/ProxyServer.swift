@@ -121,10 +121,12 @@ public final class ProxyServer: Sendable {
                     }
                     let slot = store.slot(for: loop)
                     let connection = ConnectionSetUp(settings: settings, slot: slot, pool: pool, logger: logger)
+                    let remote = channel.remoteAddress?.clientIdentity.bytes ?? []
                     let sniffer = ConnectionSniffer(
-                        slot: slot, logger: logger, challengeContext: settings.tlsChallengeContext
-                    ) { channel, chosen in
-                        try connection.configure(channel, chosen)
+                        slot: slot, logger: logger, challengeContext: settings.tlsChallengeContext,
+                        expectsProxyHeader: settings.proxyProtocol?.trusts(remote) ?? false
+                    ) { channel, chosen, client in
+                        try connection.configure(channel, chosen, client: client)
                     }
                     try channel.pipeline.syncOperations.addHandler(sniffer)
                 }
@@ -163,8 +165,10 @@ struct ConnectionSetUp: Sendable {
     let pool: LoopOwned<UpstreamConnectionPool>
     let logger: Logger
 
-    func configure(_ channel: any Channel, _ chosen: ConnectionSniffer.Speech) throws {
+    func configure(_ channel: any Channel, _ chosen: ConnectionSniffer.Speech, client: SocketAddress? = nil) throws {
         let sync = channel.pipeline.syncOperations
+        var settings = self.settings
+        settings.proxiedClient = client
         switch chosen {
         case .http1:
             try configureHTTP1(channel, settings)

@@ -22,7 +22,10 @@ extension RoutingTableBuild {
                 continue
             }
             do {
-                let certificate = try ServingCertificate(certificate: certFile, key: keyFile)
+                let provider = index < merged.certificateProviders.count ? merged.certificateProviders[index] : "unknown"
+                let inline = certFile.contains("-----BEGIN")
+                let certificate = try ServingCertificate(
+                    certificate: certFile, key: keyFile, source: inline ? "inline, provider \(provider)" : nil)
                 certificates.append(certificate)
                 if certificate.notAfter < .now {
                     issues.append(ConfigurationIssue(
@@ -113,6 +116,27 @@ extension RoutingTableBuild {
                 continue
             }
             hostOptionChoices[host] = (option, router)
+        }
+    }
+
+    /// Warnings on a TLS router whose hosts have no certificate (the default one answers) or one that expires in
+    /// less than 14 days or has expired; a resolver's certificates are its business (it renews them, or reports).
+    mutating func checkCertificates(for rule: String, router name: String, tls: RouterTLS, info: inout RouterInfo) {
+        guard tls.certResolver?.isEmpty ?? true, let store = tlsStore, let expression = try? RuleParser.parse(rule) else { return }
+        var seen = Set<String>()
+        for host in expression.hosts where !host.contains("*") && seen.insert(host).inserted {
+            let message: String
+            if let certificate = store.certificate(for: host) {
+                let left = certificate.notAfter.timeIntervalSinceNow
+                guard left < 14 * 86_400 else { continue }
+                message = left <= 0
+                    ? "the certificate for \(host) (\(certificate.source)) expired on \(certificate.notAfter)"
+                    : "the certificate for \(host) (\(certificate.source)) expires on \(certificate.notAfter)"
+            } else {
+                message = "no certificate is for \(host); the default certificate answers (clients will not trust it)"
+            }
+            info.errors.append(report(.httpRouter, name, key: "tls", message, severity: .warning))
+            if info.status == .enabled { info.status = .warning }
         }
     }
 

@@ -190,7 +190,10 @@ struct RoutingTableBuild {
                     guard let (placed, tls) = applyModel(of: entryPoint, to: route, router: router, info: &info) else { continue }
                     if let tls {
                         secureRoutesByEntryPoint[entryPoint, default: []].append(placed)
-                        if let rule = router.rule { useTLSOption(tls.options ?? "default", for: rule, router: name) }
+                        if let rule = router.rule {
+                            useTLSOption(tls.options ?? "default", for: rule, router: name)
+                            checkCertificates(for: rule, router: name, tls: tls, info: &info)
+                        }
                     } else {
                         routesByEntryPoint[entryPoint, default: []].append(placed)
                     }

@@ -151,6 +151,12 @@ http:
         self.assertEqual(status, 200)
         self.assertEqual(Whoami(body).hostname, "acme-backend")
         self.assertIn("certificate obtained", proxy.log())
+        inventory = json.loads(harness.request(proxy.api_port, "/api/tls/certificates").text)
+        served = [c for c in inventory["certificates"] if "acme-http.test" in c["names"]]
+        self.assertEqual(len(served), 1, inventory)
+        self.assertEqual(served[0]["source"], "inline, provider acme")
+        self.assertIn("Pebble Intermediate CA", served[0]["issuer"])
+        self.assertTrue(inventory["certificates"][0]["isDefault"])
         proxy.stop(signal.SIGTERM)
         # a restart serves the stored certificate at once, without a new order
         again = self.start_acme_proxy(args, secure, name="restarted", web_port=HTTP_CHALLENGE_PORT)

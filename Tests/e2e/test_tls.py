@@ -157,6 +157,43 @@ http:
             with self.assertRaises((ssl.SSLError, ConnectionError, OSError)):
                 https_get(proxy.web_port, "app.tls.test", self.ca.cert, client_cert=certificate)
 
+    def test_30i_pass_tls_client_cert(self):
+        import base64
+        import urllib.parse
+        clients = CertificateAuthority(os.path.join(self.pki, "clients"), name="clients")
+        alice = clients.issue("alice", "alice", client=True)
+        self.write("pass.yml", """
+http:
+  routers:
+    pass: {rule: "Host(`pass.tls.test`)", service: backend, tls: {}, middlewares: [client-cert]}
+  middlewares:
+    client-cert:
+      passTLSClientCert:
+        pem: true
+        info: {notAfter: true, subject: {commonName: true}, issuer: {commonName: true}}
+""")
+        pass_cert = self.ca.issue("pass", "pass.tls.test", ["pass.tls.test"])
+        self.write_config(extra_tls="""    - {certFile: %s, keyFile: %s}
+  options:
+    default:
+      clientAuth: {caFiles: [%s], clientAuthType: VerifyClientCertIfGiven}
+""" % (pass_cert[0], pass_cert[1], clients.cert), routers={"app": "Host(`app.tls.test`)"})
+        proxy = self.start_proxy(throttle="0s")
+        proxy.wait_routers(["pass@file"])
+        status, body, _ = https_get(proxy.web_port, "pass.tls.test", self.ca.cert, client_cert=alice)
+        self.assertEqual(status, 200)
+        seen = Whoami(body)
+        der = subprocess.run(["openssl", "x509", "-in", alice[0], "-outform", "DER"], capture_output=True,
+                             check=True).stdout
+        self.assertEqual(urllib.parse.unquote_plus(seen.header("X-Forwarded-Tls-Client-Cert")),
+                         base64.b64encode(der).decode())
+        info = urllib.parse.unquote_plus(seen.header("X-Forwarded-Tls-Client-Cert-Info"))
+        self.assertTrue(info.startswith('Subject="CN=alice";Issuer="CN=clients test CA";NA="'), info)
+        # no certificate: nothing passed, and what a client claims is removed
+        status, body, _ = https_get(proxy.web_port, "pass.tls.test", self.ca.cert)
+        self.assertEqual(status, 200)
+        self.assertIsNone(Whoami(body).header("X-Forwarded-Tls-Client-Cert"))
+
     def test_30d_replaced_certificate_serves_the_next_handshake(self):
         self.write_config(routers={"app": "Host(`app.tls.test`)"})
         proxy = self.start_proxy(throttle="0s")
@@ -313,3 +350,41 @@ http:
         self.assertEqual(proxy.get("/", host="insecure.test").status, 200, "insecureSkipVerify connects")
         self.assertEqual(proxy.get("/", host="mtls.test").status, 200, "the client certificate is accepted")
         self.assertEqual(proxy.get("/", host="nocert.test").status, 502, "no client certificate: refused")
+
+    def test_30h_proxy_protocol_from_trusted_balancers(self):
+        import struct
+        backend = self.start_whoami("pp-backend")
+        self.write("pp.yml", """
+http:
+  routers:
+    app: {rule: "Host(`pp.test`)", service: backend}
+  services:
+    backend: {loadBalancer: {servers: [{url: "%s"}]}}
+""" % backend.url)
+        trusting = self.start_proxy(throttle="0s", name="trusting", extra_args=[
+            "--entryPoints.web.proxyProtocol.trustedIPs=127.0.0.1/32"])
+        trusting.wait_routers(["app@file"])
+        request = b"GET / HTTP/1.1\r\nHost: pp.test\r\nConnection: close\r\n\r\n"
+
+        def raw(port, data):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                s.sendall(data)
+                answer = b""
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        return answer.decode("latin-1")
+                    answer += chunk
+        v1 = raw(trusting.web_port, b"PROXY TCP4 203.0.113.9 127.0.0.1 40000 80\r\n" + request)
+        self.assertIn("X-Real-Ip: 203.0.113.9", v1)
+        v2 = (bytes([0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x21, 0x11])
+              + struct.pack("!H", 12) + bytes([198, 51, 100, 7, 127, 0, 0, 1]) + struct.pack("!HH", 41000, 80))
+        self.assertIn("X-Real-Ip: 198.51.100.7", raw(trusting.web_port, v2 + request))
+        # without a header the connection's own address counts
+        self.assertIn("X-Real-Ip: 127.0.0.1", raw(trusting.web_port, request))
+        # an entry point that does not trust the sender does not read the header: it is a bad request
+        untrusting = self.start_proxy(throttle="0s", name="untrusting", extra_args=[
+            "--entryPoints.web.proxyProtocol.trustedIPs=10.0.0.0/8"])
+        untrusting.wait_routers(["app@file"])
+        self.assertTrue(raw(untrusting.web_port, b"PROXY TCP4 203.0.113.9 127.0.0.1 40000 80\r\n" + request)
+                        .startswith("HTTP/1.1 400"))

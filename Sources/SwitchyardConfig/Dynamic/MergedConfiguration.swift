@@ -8,6 +8,8 @@ public struct MergedConfiguration: Sendable, Hashable {
     public var issues: [ConfigurationIssue]
     /// Resources a provider could not read, by qualified name, with the reason (also in `issues`).
     public var rejected: [ResourceKey: ConfigurationIssue]
+    /// The provider of each entry of `configuration.tls.certificates`, in order.
+    public var certificateProviders: [String] = []
     /// The providers whose snapshot is part of this merge, sorted.
     public var providers: [String]
 

@@ -86,6 +86,7 @@ enum ProxyCommand {
             var entrySettings = EntryPointSettings(
                 name: entryPoint.name, responseHeaderTimeout: settings.responseHeaderTimeout, hostname: hostname)
             entrySettings.forwardedHeaders = entryPoint.forwardedHeaders
+            entrySettings.proxyProtocol = entryPoint.proxyProtocol
             entrySettings.maxConcurrentStreams = entryPoint.maxConcurrentStreams
             if !settings.certificateResolvers.isEmpty {
                 entrySettings.tlsChallengeContext = { challenges.tlsALPNContext(for: $0) }

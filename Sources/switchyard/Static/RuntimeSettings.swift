@@ -17,7 +17,8 @@ struct RuntimeSettings {
         var host: String
         var port: Int
         var model: RoutingTableCompiler.EntryPointModel?
-        var forwardedHeaders = ForwardedHeadersPolicy()
+        var forwardedHeaders = TrustedAddresses()
+        var proxyProtocol: TrustedAddresses?
         var maxConcurrentStreams = 250
     }
 
@@ -81,14 +82,10 @@ struct RuntimeSettings {
                 entryPoints[index].maxConcurrentStreams = streams
             }
             if let forwarded = entryPoint.forwardedHeaders {
-                var trusted: [IPNetwork] = []
-                for (position, text) in (forwarded.trustedIPs ?? []).enumerated() {
-                    guard let network = IPNetwork(text) else {
-                        throw issue("entryPoints.\(name).forwardedHeaders.trustedIPs[\(position)]", "'\(text)' is not an IP address or CIDR range")
-                    }
-                    trusted.append(network)
-                }
-                entryPoints[index].forwardedHeaders = ForwardedHeadersPolicy(insecure: forwarded.insecure ?? false, trustedIPs: trusted)
+                entryPoints[index].forwardedHeaders = try trustedAddresses(forwarded, key: "entryPoints.\(name).forwardedHeaders", issue: issue)
+            }
+            if let proxyProtocol = entryPoint.proxyProtocol {
+                entryPoints[index].proxyProtocol = try trustedAddresses(proxyProtocol, key: "entryPoints.\(name).proxyProtocol", issue: issue)
             }
         }
         if let ping = pingEntryPoint, options[ping] == nil {
@@ -168,6 +165,20 @@ struct RuntimeSettings {
         settings.certificateResolvers = resolvers
         settings.storePath = storePath
         return settings
+    }
+
+    /// `trustedIPs` (addresses or CIDR ranges) and `insecure`.
+    static func trustedAddresses(
+        _ options: ForwardedHeadersOptions, key: String, issue: (String, String) -> ConfigurationIssue
+    ) throws(ConfigurationIssue) -> TrustedAddresses {
+        var trusted: [IPNetwork] = []
+        for (position, text) in (options.trustedIPs ?? []).enumerated() {
+            guard let network = IPNetwork(text) else {
+                throw issue("\(key).trustedIPs[\(position)]", "'\(text)' is not an IP address or CIDR range")
+            }
+            trusted.append(network)
+        }
+        return TrustedAddresses(insecure: options.insecure ?? false, trustedIPs: trusted)
     }
 
     /// `entryPoints.<name>.http`: TLS and middlewares for its routers, and a redirection to another entry point.

@@ -53,6 +53,7 @@ struct EntryPointOptions: Sendable, Hashable, Codable, ConfigModel {
     var transport: EntryPointTransport?
     var http: EntryPointHTTPOptions?
     var forwardedHeaders: ForwardedHeadersOptions?
+    var proxyProtocol: ForwardedHeadersOptions?
     var http2: EntryPointHTTP2Options?
 }
 
@@ -78,6 +79,7 @@ struct EntryPointRedirection: Sendable, Hashable, Codable, ConfigModel {
     var priority: Int?
 }
 
+/// `trustedIPs` and `insecure`, as `forwardedHeaders` and `proxyProtocol` take them.
 struct ForwardedHeadersOptions: Sendable, Hashable, Codable, ConfigModel {
     var trustedIPs: [String]?
     var insecure: Bool?
