@@ -23,6 +23,7 @@ enum BuiltInMiddlewares {
         MiddlewareType("compress") { try $0.compress.map(Compress.init) },
         MiddlewareType("circuitBreaker") { try $0.circuitBreaker.map(CircuitBreaker.init) },
         MiddlewareType("passTLSClientCert") { try $0.passTLSClientCert.map(PassTLSClientCert.init) },
+        MiddlewareType("grpcWeb") { try $0.grpcWeb.map(GrpcWeb.init) },
     ]
 }
 

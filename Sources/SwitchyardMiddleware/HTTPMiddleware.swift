@@ -64,6 +64,8 @@ public final class RequestScope: @unchecked Sendable {
     public var errorPages: (any Sendable)?
     /// Set by `compress`: the encoding for the response, if it qualifies.
     public var compression: CompressionPolicy?
+    /// Set by `grpcWeb`: the server's trailers go in the body, as gRPC-Web's trailer frame.
+    public var grpcWeb: GrpcWebExchange?
     /// Set by the proxy: the status the client got, and whether the server could not be reached or failed.
     public var responseStatus: Int?
     public var upstreamFailed = false

@@ -114,6 +114,13 @@ extension ProxyHandler: UpstreamConnectionDelegate {
                 merged.add(contentsOf: moved)
                 trailers = merged
             }
+            if middlewareContext?.scope.grpcWeb != nil {
+                // gRPC-Web: the trailers travel as the body's last frame.
+                var frame = context.channel.allocator.buffer(capacity: 64)
+                frame.writeBytes(GrpcWebExchange.trailerFrame(trailers ?? HTTPHeaders()))
+                context.write(wrapOutboundOut(.body(.byteBuffer(frame))), promise: nil)
+                trailers = nil
+            }
             finishRequest(context: context, trailers: trailers)
         }
     }

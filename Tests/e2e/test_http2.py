@@ -142,6 +142,9 @@ http:
   routers:
     grpc:     {rule: "PathPrefix(`/test.Echo/`)", service: grpc}
     grpc-tls: {rule: "PathPrefix(`/test.Echo/`)", service: grpc, tls: {}}
+    grpc-web: {rule: "Host(`grpcweb.test`)", priority: 100, service: grpc, middlewares: [web]}
+  middlewares:
+    web: {grpcWeb: {allowOrigins: ["https://app.test"]}}
   services:
     grpc: {loadBalancer: {servers: [{url: "h2c://127.0.0.1:%d"}]}}
 tls:
@@ -168,3 +171,43 @@ tls:
     def test_31e_grpc_over_h2c_and_tls(self):
         self.check(self.call("127.0.0.1:%d" % self.proxy.web_port))
         self.check(self.call("127.0.0.1:%d" % self.proxy.web_port, self.ca.cert, "grpc.test"))
+
+    def test_31f_grpc_web_from_http11(self):
+        import http.client
+        import struct
+
+        def call(method, payload):
+            connection = http.client.HTTPConnection("127.0.0.1", self.proxy.web_port, timeout=10)
+            connection.request("POST", "/test.Echo/" + method, body=b"\x00" + struct.pack("!I", len(payload)) + payload,
+                               headers={"Host": "grpcweb.test", "Content-Type": "application/grpc-web+proto",
+                                        "X-Grpc-Web": "1", "Origin": "https://app.test"})
+            response = connection.getresponse()
+            body = response.read()
+            frames = []
+            while body:
+                flag, length = body[0], struct.unpack("!I", body[1:5])[0]
+                frames.append((flag, body[5:5 + length]))
+                body = body[5 + length:]
+            return response, frames
+
+        response, frames = call("Unary", b"hello")
+        self.assertEqual(response.status, 200)
+        self.assertTrue(response.getheader("Content-Type").startswith("application/grpc-web"), response.getheaders())
+        self.assertEqual(response.getheader("Access-Control-Allow-Origin"), "https://app.test")
+        self.assertEqual(frames[0], (0, b"echo:hello"))
+        self.assertEqual(frames[-1][0], 0x80)
+        self.assertIn(b"grpc-status: 0\r\n", frames[-1][1])
+        self.assertIn(b"x-served-by: grpc-peer\r\n", frames[-1][1])
+        response, frames = call("Fail", b"x")
+        self.assertEqual(response.status, 200)
+        self.assertEqual(frames[-1][0], 0x80)
+        self.assertIn(b"grpc-status: 5\r\n", frames[-1][1])
+        self.assertIn(b"grpc-message: no such thing\r\n", frames[-1][1])
+        # a CORS preflight is answered by the proxy, for allowed origins only
+        preflight = harness.request(self.proxy.web_port, "/test.Echo/Unary", host="grpcweb.test", method="OPTIONS",
+                                    headers={"Origin": "https://app.test", "Access-Control-Request-Method": "POST"})
+        self.assertEqual(preflight.status, 204)
+        self.assertIn("x-grpc-web", preflight.header("Access-Control-Allow-Headers"))
+        refused = harness.request(self.proxy.web_port, "/test.Echo/Unary", host="grpcweb.test", method="OPTIONS",
+                                  headers={"Origin": "https://evil.test", "Access-Control-Request-Method": "POST"})
+        self.assertEqual(refused.status, 403)
