@@ -54,9 +54,9 @@ enum ForwardedRequest {
             }
             headers.add(name: name, value: value)
         }
-        // gRPC asks for trailers with `TE: trailers`; an HTTP/2 server needs to see it (it is the one TE value
-        // HTTP/2 allows).
-        if server.scheme == .h2c, incoming[canonicalForm: "te"].contains(where: { equalsLowercased($0, "trailers") }) {
+        // gRPC asks for trailers with `TE: trailers`; an HTTP/2 server (h2c, or https that picks h2) needs to see it
+        // (it is the one TE value HTTP/2 allows, and harmless to HTTP/1.1 servers).
+        if server.scheme != .http, incoming[canonicalForm: "te"].contains(where: { equalsLowercased($0, "trailers") }) {
             headers.add(name: "te", value: "trailers")
         }
         if named.upgrade, let upgradeProtocol = incoming.first(name: "upgrade") {

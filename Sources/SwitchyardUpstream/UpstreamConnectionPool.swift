@@ -3,6 +3,7 @@ import NIOHTTP1
 import NIOHTTP2
 import NIOPosix
 import NIOSSL
+import NIOTLS
 
 /// Keep-alive connections to upstream servers, one pool per event loop: a connection is only ever used on the loop
 /// that opened it, next to the client connection it serves, so the pool needs no lock.
@@ -25,6 +26,8 @@ public final class UpstreamConnectionPool {
     /// One HTTP/2 connection per `h2c://` server; each request is a stream of it.
     private var http2: [String: HTTP2Connection] = [:]
     private var http2Connecting: [String: EventLoopFuture<HTTP2Connection>] = [:]
+    /// What each `https://` server chose by ALPN: true for HTTP/2.
+    private var speaksHTTP2: [String: Bool] = [:]
 
     /// An HTTP/2 connection to a server and what opens its streams.
     final class HTTP2Connection {
@@ -46,6 +49,14 @@ public final class UpstreamConnectionPool {
     /// requests that switch protocols: many servers only upgrade the first request of a connection).
     public func acquire(_ server: UpstreamServer, fresh: Bool = false) -> EventLoopFuture<UpstreamConnection> {
         if server.scheme == .h2c { return openStream(server) }
+        if server.scheme == .https, server.transport.negotiatingTLS != nil, !fresh {
+            // HTTP/2 when the server picks it by ALPN (learnt on the first connection), as Go's transport does.
+            switch speaksHTTP2[server.poolKey] {
+            case true?: return openStream(server)
+            case false?: break
+            case nil: return openStream(server)  // the first connection asks
+            }
+        }
         if !fresh, let connection = takeIdle(server) {
             return eventLoop.assumeIsolated().makeSucceededFuture(connection)
         }
@@ -165,34 +176,80 @@ public final class UpstreamConnectionPool {
         connecting.assumeIsolated().whenComplete { result in
             switch result {
             case .success(let connection): open(connection)
+            case .failure(let error as SpeaksHTTP1):
+                _ = error
+                self.connect(server).assumeIsolated().whenComplete { promise.assumeIsolated().completeWith($0) }
             case .failure(let error): promise.fail(error)
             }
         }
         return promise.futureResult
     }
 
+    /// The server's HTTP/2 connection: prior knowledge for `h2c://`; for `https://`, TLS offering h2 by ALPN. A
+    /// server that picks HTTP/1.1 is remembered as such, and the connection fails with `SpeaksHTTP1` so the
+    /// request goes over HTTP/1.1.
     private func connectHTTP2(_ server: UpstreamServer) -> EventLoopFuture<HTTP2Connection> {
+        let key = server.poolKey
+        let negotiated = NegotiatedProtocol(eventLoop.makePromise(of: String?.self))
+        let result = eventLoop.makePromise(of: HTTP2Connection.self)
         ClientBootstrap(group: eventLoop)
             .connectTimeout(settings.connectTimeout)
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if server.scheme == .https, let tls = server.transport.negotiatingTLS {
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: tls, serverHostname: server.tlsServerName))
+                        try channel.pipeline.syncOperations.addHandler(ALPNWaiter(negotiated))
+                    } else {
+                        negotiated.complete(.success(nil))
+                    }
+                }
+            }
             .connect(host: server.host, port: server.port)
             .assumeIsolated()
-            .flatMapThrowing { channel in
-                var connection = NIOHTTP2Handler.ConnectionConfiguration()
-                connection.initialSettings = nioDefaultSettings
-                var stream = NIOHTTP2Handler.StreamConfiguration()
-                stream.targetWindowSize = 1 << 20
-                let multiplexer = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
-                    mode: .client, connectionConfiguration: connection, streamConfiguration: stream
-                ) { stream in
-                    // Servers do not open streams towards the proxy.
-                    stream.close()
+            .whenComplete { connected in
+                let channel: any Channel
+                switch connected {
+                case .success(let made): channel = made
+                case .failure(let error):
+                    negotiated.complete(.failure(error))
+                    result.fail(error)
+                    return
                 }
-                return HTTP2Connection(channel: channel, multiplexer: multiplexer)
+                negotiated.promise.futureResult.assumeIsolated().whenComplete { chosen in
+                    do {
+                        if server.scheme == .https {
+                            let http2 = try chosen.get() == "h2"
+                            self.speaksHTTP2[key] = http2
+                            guard http2 else {
+                                channel.close(promise: nil)
+                                throw SpeaksHTTP1()
+                            }
+                        }
+                        var connection = NIOHTTP2Handler.ConnectionConfiguration()
+                        connection.initialSettings = nioDefaultSettings
+                        var stream = NIOHTTP2Handler.StreamConfiguration()
+                        stream.targetWindowSize = 1 << 20
+                        let multiplexer = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
+                            mode: .client, connectionConfiguration: connection, streamConfiguration: stream
+                        ) { stream in
+                            // Servers do not open streams towards the proxy.
+                            stream.close()
+                        }
+                        result.assumeIsolated().succeed(HTTP2Connection(channel: channel, multiplexer: multiplexer))
+                    } catch {
+                        channel.close(promise: nil)
+                        result.fail(error)
+                    }
+                }
             }
-            .nonisolated()
+        return result.futureResult
     }
+
+    /// An `https://` server answered ALPN with HTTP/1.1.
+    struct SpeaksHTTP1: Error {}
 
     private func forget(_ connection: UpstreamConnection) {
         guard var list = idle[connection.poolKey] else { return }
@@ -203,3 +260,51 @@ public final class UpstreamConnectionPool {
 
 @available(*, unavailable)
 extension UpstreamConnectionPool: Sendable {}
+
+/// The protocol a connection's TLS handshake negotiated, completed once by whichever comes first: the handshake,
+/// the connection's end, or the connection attempt's failure. Used on one event loop.
+final class NegotiatedProtocol: @unchecked Sendable {
+    let promise: EventLoopPromise<String?>
+    private var done = false
+
+    init(_ promise: EventLoopPromise<String?>) {
+        self.promise = promise
+    }
+
+    func complete(_ result: Result<String?, any Error>) {
+        guard !done else { return }
+        done = true
+        promise.completeWith(result)
+    }
+}
+
+/// Reports the protocol ALPN chose (nil when none) once the TLS handshake completes.
+final class ALPNWaiter: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+    private let negotiated: NegotiatedProtocol
+
+    init(_ negotiated: NegotiatedProtocol) {
+        self.negotiated = negotiated
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted(let chosen) = event {
+            negotiated.complete(.success(chosen))
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        negotiated.complete(.failure(error))
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        negotiated.complete(.failure(ChannelError.eof))
+        context.fireChannelInactive()
+    }
+}
+
+@available(*, unavailable)
+extension ALPNWaiter: Sendable {}

@@ -10,8 +10,11 @@ public final class UpstreamTransport: Sendable, Hashable {
     /// Identity of the connections made with this transport (its name and definition): a changed definition does
     /// not reuse connections made with the old one.
     public let key: String
-    /// The TLS client context for `https://` servers.
+    /// The TLS client context for `https://` servers spoken to in HTTP/1.1.
     public let tls: NIOSSLContext
+    /// The same offering `h2` first by ALPN, for servers not yet known to answer either way; nil with
+    /// `disableHTTP2`.
+    public let negotiatingTLS: NIOSSLContext?
     /// SNI and the name the server's certificate is checked against; nil for the server's host.
     public let serverName: String?
 
@@ -64,6 +67,12 @@ public final class UpstreamTransport: Sendable, Hashable {
         }
         do {
             tls = try NIOSSLContext(configuration: configuration)
+            if definition.disableHTTP2 == true {
+                negotiatingTLS = nil
+            } else {
+                configuration.applicationProtocols = ["h2", "http/1.1"]
+                negotiatingTLS = try NIOSSLContext(configuration: configuration)
+            }
         } catch {
             throw Failure(key: "", message: "the TLS library refused the settings: \(error)")
         }

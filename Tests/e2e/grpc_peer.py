@@ -1,18 +1,19 @@
 #!/usr/bin/env python3
 """A gRPC server and client for the end-to-end tests, without generated code (raw bytes messages).
 
-    grpc_peer.py serve PORT                 # service test.Echo on 127.0.0.1:PORT (h2c): Unary, Chat, Fail
+    grpc_peer.py serve PORT [CERT KEY]      # service test.Echo on 127.0.0.1:PORT (h2c, or TLS): Unary, Chat, Fail
     grpc_peer.py call TARGET [CA NAME]      # calls the three methods through TARGET, prints JSON
 """
 
 import json
+import os
 import sys
 import time
 
 import grpc
 
 
-def serve(port):
+def serve(port, cert=None, key=None):
     from concurrent import futures
 
     def unary(request, context):
@@ -33,7 +34,11 @@ def serve(port):
     })
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     server.add_generic_rpc_handlers((handler,))
-    server.add_insecure_port("127.0.0.1:%d" % port)
+    if cert:
+        with open(cert, "rb") as c, open(key, "rb") as k:
+            server.add_secure_port("127.0.0.1:%d" % port, grpc.ssl_server_credentials(((k.read(), c.read()),)))
+    else:
+        server.add_insecure_port("127.0.0.1:%d" % port)
     server.start()
     print("ready", flush=True)
     server.wait_for_termination(timeout=600)
@@ -46,7 +51,8 @@ def call(target, ca=None, name=None):
         channel = grpc.secure_channel(target, credentials, options=(("grpc.ssl_target_name_override", name),
                                                                     ("grpc.default_authority", name)))
     else:
-        channel = grpc.insecure_channel(target)
+        authority = os.environ.get("GRPC_PEER_AUTHORITY")
+        channel = grpc.insecure_channel(target, options=(("grpc.default_authority", authority),) if authority else ())
     result = {}
     unary = channel.unary_unary("/test.Echo/Unary")
     response, call_info = unary.with_call(b"hello", timeout=10)
@@ -69,6 +75,6 @@ def call(target, ca=None, name=None):
 
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
-        serve(int(sys.argv[2]))
+        serve(int(sys.argv[2]), *(sys.argv[3:5] if len(sys.argv) > 4 else ()))
     else:
         call(sys.argv[2], *(sys.argv[3:5] if len(sys.argv) > 4 else ()))

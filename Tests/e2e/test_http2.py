@@ -211,3 +211,38 @@ tls:
         refused = harness.request(self.proxy.web_port, "/test.Echo/Unary", host="grpcweb.test", method="OPTIONS",
                                   headers={"Origin": "https://evil.test", "Access-Control-Request-Method": "POST"})
         self.assertEqual(refused.status, 403)
+
+    def test_31g_grpc_to_a_tls_server_over_http2_by_alpn(self):
+        cert, key = self.ca.issue("grpc-origin", "grpc-origin.test", ["grpc-origin.test"])
+        port = harness.free_port()
+        log = open(os.path.join(self.tmp, "grpc-tls-server.log"), "w")
+        server = subprocess.Popen([self.python, self.peer, "serve", str(port), cert, key], stdout=subprocess.PIPE,
+                                  stderr=log, text=True)
+        self.addCleanup(harness.stop_process, server)
+        self.addCleanup(log.close)
+        self.assertEqual(server.stdout.readline().strip(), "ready")
+        self.write("grpc-tls-origin.yml", """
+http:
+  routers:
+    to-tls:   {rule: "Host(`to-tls.test`)", priority: 100, service: tls-origin}
+    to-h1:    {rule: "Host(`to-h1.test`)", priority: 100, service: h1-origin}
+  services:
+    tls-origin: {loadBalancer: {servers: [{url: "https://127.0.0.1:%(p)d"}], serversTransport: verified}}
+    h1-origin:  {loadBalancer: {servers: [{url: "https://127.0.0.1:%(p)d"}], serversTransport: http1}}
+  serversTransports:
+    verified: {serverName: grpc-origin.test, rootCAs: [%(ca)s]}
+    http1:    {serverName: grpc-origin.test, rootCAs: [%(ca)s], disableHTTP2: true}
+""" % {"p": port, "ca": self.ca.cert})
+        self.proxy.wait_routers(["to-tls@file", "to-h1@file"])
+        # gRPC needs HTTP/2: through the proxy to a TLS-only gRPC server, ALPN picks h2
+        import json
+
+        def call(authority):
+            return subprocess.run([self.python, self.peer, "call", "127.0.0.1:%d" % self.proxy.web_port],
+                                  capture_output=True, text=True, timeout=60,
+                                  env=dict(os.environ, GRPC_PEER_AUTHORITY=authority))
+        result = call("to-tls.test")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.check(json.loads(result.stdout))
+        # with disableHTTP2 the proxy speaks HTTP/1.1 to it, which a gRPC server does not answer
+        self.assertNotEqual(call("to-h1.test").returncode, 0)
