@@ -29,8 +29,9 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
     /// What an HTTP/2 client sends first (RFC 9113 § 3.4).
     static let http2Preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
 
-    /// How long a client may take to send its first bytes.
-    static let firstBytesTimeout: TimeAmount = .seconds(30)
+    /// How long a client may take to say what it speaks: the entry point's `readTimeout`, as Go's server gives a
+    /// new connection for its first request; five minutes when that is off.
+    private let firstBytesTimeout: TimeAmount
 
     private let slot: RoutingTableStore.Slot
     private let challengeContext: (@Sendable (String) -> NIOSSLContext?)?
@@ -45,9 +46,10 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
 
     init(
         slot: RoutingTableStore.Slot, logger: Logger, challengeContext: (@Sendable (String) -> NIOSSLContext?)? = nil,
-        expectsProxyHeader: Bool = false, setUp: @escaping SetUp
+        expectsProxyHeader: Bool = false, firstBytesTimeout: TimeAmount? = .seconds(60), setUp: @escaping SetUp
     ) {
         self.slot = slot
+        self.firstBytesTimeout = firstBytesTimeout ?? .minutes(5)
         self.expectsProxyHeader = expectsProxyHeader
         self.challengeContext = challengeContext
         self.logger = logger
@@ -56,7 +58,7 @@ final class ConnectionSniffer: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        timeout = context.eventLoop.assumeIsolated().scheduleTask(in: Self.firstBytesTimeout) {
+        timeout = context.eventLoop.assumeIsolated().scheduleTask(in: firstBytesTimeout) {
             loopBound.value.close(promise: nil)
         }
     }

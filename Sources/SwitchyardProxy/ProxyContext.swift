@@ -21,6 +21,10 @@ public struct EntryPointSettings: Sendable {
     public var proxyProtocol: TrustedAddresses?
     /// The client a trusted PROXY header named, for this connection.
     public var proxiedClient: SocketAddress?
+    /// `transport.respondingTimeouts`: the wait for a request on a kept-alive connection, and the time to read one
+    /// (first byte to last); nil or zero: no limit.
+    public var idleTimeout: TimeAmount? = .seconds(180)
+    public var readTimeout: TimeAmount? = .seconds(60)
     /// `http2.maxConcurrentStreams`: streams one HTTP/2 client may have open at once.
     public var maxConcurrentStreams = 250
     /// Whose X-Forwarded-* headers are kept (`forwardedHeaders.trustedIPs` / `insecure`).

@@ -106,8 +106,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Bumped for every request so late callbacks of an earlier request are ignored.
     var generation = 0
 
-    init(settings: EntryPointSettings, slot: RoutingTableStore.Slot, pool: UpstreamConnectionPool, logger: Logger) {
+    /// Idle and read timeouts of an HTTP/1.1 connection (nil for HTTP/2 streams and without limits).
+    let clock: RequestClock?
+
+    init(
+        settings: EntryPointSettings, slot: RoutingTableStore.Slot, pool: UpstreamConnectionPool, logger: Logger,
+        clock: RequestClock? = nil
+    ) {
         self.settings = settings
+        self.clock = clock
         self.slot = slot
         self.pool = pool
         self.logger = logger
@@ -115,6 +122,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        if let clock {
+            clock.onTimeout = { [weak self] reading in self?.timedOut(reading: reading) }
+            clock.waiting(on: context.eventLoop)
+        }
         if let remote = context.channel.remoteAddress {
             (clientAddress, clientIP) = (settings.proxiedClient ?? remote).clientIdentity
             forwardedTrusted = settings.forwardedHeaders.trusts(clientAddress)
@@ -145,6 +156,31 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        clock?.stop()
+    }
+
+    /// A connection that stayed idle past `idleTimeout` is closed; a request not read whole within `readTimeout`
+    /// gets 408 (when nothing of a response went out yet) and the connection is closed.
+    func timedOut(reading: Bool) {
+        guard let context else { return }
+        logger.debug(reading ? "request read timeout" : "idle timeout")
+        if reading, !responseStarted, !responseEndedLocally {
+            keepAlive = false
+            if inExchange { releaseInFlight() }
+            generation += 1
+            if case .proxying(let upstream) = phase {
+                upstream.delegate = nil
+                upstream.close()
+            }
+            phase = .answeredLocally
+            let head = HTTPResponseHead(
+                version: .http1_1, status: .requestTimeout,
+                headers: ["Connection": "close", "Content-Length": "0"])
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            return
+        }
+        context.close(promise: nil)
     }
 
     /// A request the parser refused has had its 400 (from NIO's protocol error handler); that, and any other error
@@ -176,6 +212,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             forwardRequestPart(.body(.byteBuffer(buffer)))
         case .end(let trailers):
             requestEnded = true
+            clock?.requestRead()
             forwardRequestPart(.end(trailers))
             if case .answeredLocally = phase, responseEndedLocally { finishRequest(context: context) }
         }
@@ -498,6 +535,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             queued.removeAll()
             promise.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             return
+        }
+        if let clock {
+            // A pipelined request already here is being read; else the connection waits for the next one.
+            clock.waiting(on: context.eventLoop)
+            if !queued.isEmpty { clock.bytesArrived(on: context.eventLoop) }
         }
         drainQueued(context: context)
     }

@@ -124,7 +124,8 @@ public final class ProxyServer: Sendable {
                     let remote = channel.remoteAddress?.clientIdentity.bytes ?? []
                     let sniffer = ConnectionSniffer(
                         slot: slot, logger: logger, challengeContext: settings.tlsChallengeContext,
-                        expectsProxyHeader: settings.proxyProtocol?.trusts(remote) ?? false
+                        expectsProxyHeader: settings.proxyProtocol?.trusts(remote) ?? false,
+                        firstBytesTimeout: settings.readTimeout
                     ) { channel, chosen, client in
                         try connection.configure(channel, chosen, client: client)
                     }
@@ -206,9 +207,12 @@ struct ConnectionSetUp: Sendable {
         // The proxy handler queues pipelined requests itself: a read-gating pipeline handler costs two epoll changes
         // per request. Outbound header validation is off: heads are rebuilt from what the parser accepted, and
         // values a middleware sets are checked when it is built.
+        let clock = RequestClock(idleTimeout: settings.idleTimeout, readTimeout: settings.readTimeout)
+        if clock.isActive { try sync.addHandler(RequestClock.Watcher(clock)) }
         try sync.configureHTTPServerPipeline(
             withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false)
-        try sync.addHandler(ProxyHandler(settings: settings, slot: slot, pool: pool.value, logger: logger))
+        try sync.addHandler(ProxyHandler(
+            settings: settings, slot: slot, pool: pool.value, logger: logger, clock: clock.isActive ? clock : nil))
     }
 
     /// HTTP/2 with NIOHTTP2's defences on (rapid reset and other glitches, CONTINUATION floods, control-frame

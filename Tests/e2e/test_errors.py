@@ -108,3 +108,43 @@ class FirstRequestOnlyOrigin(SilentOrigin):
         finally:
             c.close()
 
+
+
+class RespondingTimeoutTests(E2ETestCase):
+    """entryPoints.<name>.transport.respondingTimeouts: idle connections closed, slow requests answered 408."""
+
+    def test_09m_idle_and_read_timeouts(self):
+        import socket
+        backend = self.start_whoami("rt-backend")
+        self.write("rt.yml", route_yaml({"app": {"rule": "Host(`rt.test`)", "service": "s"}}, {"s": [backend.url]}))
+        proxy = self.start_proxy(throttle="0s", extra_args=[
+            "--entryPoints.web.transport.respondingTimeouts.idleTimeout=1s",
+            "--entryPoints.web.transport.respondingTimeouts.readTimeout=1s"])
+        proxy.wait_status("rt.test", 200)
+
+        def exchange(data, wait=5.0):
+            s = socket.create_connection(("127.0.0.1", proxy.web_port), timeout=wait)
+            started = time.monotonic()
+            if data:
+                s.sendall(data)
+            answer = b""
+            try:
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    answer += chunk
+            finally:
+                s.close()
+            return answer.decode("latin-1"), time.monotonic() - started
+
+        answer, took = exchange(b"")
+        self.assertEqual(answer, "", "a silent new connection is closed after readTimeout, without a word")
+        self.assertTrue(0.8 < took < 4, took)
+        answer, took = exchange(b"GET / HTTP/1.1\r\nHost: rt.test\r\n")
+        self.assertTrue(answer.startswith("HTTP/1.1 408"), answer)
+        answer, _ = exchange(b"POST / HTTP/1.1\r\nHost: rt.test\r\nContent-Length: 100\r\n\r\n0123456789")
+        self.assertTrue(answer.startswith("HTTP/1.1 408"), answer)
+        answer, took = exchange(b"GET / HTTP/1.1\r\nHost: rt.test\r\n\r\n")
+        self.assertTrue(answer.startswith("HTTP/1.1 200"), answer[:200])
+        self.assertTrue(0.8 < took < 4, "a kept-alive connection closed after idleTimeout: %s" % took)

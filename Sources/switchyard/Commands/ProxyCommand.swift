@@ -87,6 +87,8 @@ enum ProxyCommand {
                 name: entryPoint.name, responseHeaderTimeout: settings.responseHeaderTimeout, hostname: hostname)
             entrySettings.forwardedHeaders = entryPoint.forwardedHeaders
             entrySettings.proxyProtocol = entryPoint.proxyProtocol
+            entrySettings.readTimeout = entryPoint.readTimeout
+            entrySettings.idleTimeout = entryPoint.idleTimeout
             entrySettings.maxConcurrentStreams = entryPoint.maxConcurrentStreams
             if !settings.certificateResolvers.isEmpty {
                 entrySettings.tlsChallengeContext = { challenges.tlsALPNContext(for: $0) }

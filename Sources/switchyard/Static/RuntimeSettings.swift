@@ -20,6 +20,8 @@ struct RuntimeSettings {
         var forwardedHeaders = TrustedAddresses()
         var proxyProtocol: TrustedAddresses?
         var maxConcurrentStreams = 250
+        var readTimeout: TimeAmount? = .seconds(60)
+        var idleTimeout: TimeAmount? = .seconds(180)
     }
 
     var entryPoints: [EntryPoint]
@@ -75,6 +77,17 @@ struct RuntimeSettings {
             let name = entryPoints[index].name
             guard let entryPoint = options[name] else { continue }
             entryPoints[index].model = try entryPointModel(name, entryPoint, all: entryPoints, issue: issue)
+            if let timeouts = entryPoint.transport?.respondingTimeouts {
+                func amount(_ value: ConfigDuration?, _ key: String, _ fallback: TimeAmount?) throws(ConfigurationIssue) -> TimeAmount? {
+                    guard let value else { return fallback }
+                    guard value.nanoseconds >= 0 else {
+                        throw issue("entryPoints.\(name).transport.respondingTimeouts.\(key)", "the duration must not be negative")
+                    }
+                    return value.nanoseconds == 0 ? nil : .nanoseconds(value.nanoseconds)
+                }
+                entryPoints[index].readTimeout = try amount(timeouts.readTimeout, "readTimeout", .seconds(60))
+                entryPoints[index].idleTimeout = try amount(timeouts.idleTimeout, "idleTimeout", .seconds(180))
+            }
             if let streams = entryPoint.http2?.maxConcurrentStreams {
                 guard streams > 0 else {
                     throw issue("entryPoints.\(name).http2.maxConcurrentStreams", "must be at least 1")

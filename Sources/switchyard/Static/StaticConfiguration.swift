@@ -87,6 +87,13 @@ struct ForwardedHeadersOptions: Sendable, Hashable, Codable, ConfigModel {
 
 struct EntryPointTransport: Sendable, Hashable, Codable, ConfigModel {
     var lifeCycle: LifeCycleOptions?
+    var respondingTimeouts: RespondingTimeouts?
+}
+
+struct RespondingTimeouts: Sendable, Hashable, Codable, ConfigModel {
+    var readTimeout: ConfigDuration?
+    var writeTimeout: ConfigDuration?
+    var idleTimeout: ConfigDuration?
 }
 
 struct LifeCycleOptions: Sendable, Hashable, Codable, ConfigModel {
