@@ -136,6 +136,7 @@ let package = Package(
             name: "SwitchyardMiddleware",
             dependencies: [
                 "CCrypt",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -24,6 +24,7 @@ enum BuiltInMiddlewares {
         MiddlewareType("circuitBreaker") { try $0.circuitBreaker.map(CircuitBreaker.init) },
         MiddlewareType("passTLSClientCert") { try $0.passTLSClientCert.map(PassTLSClientCert.init) },
         MiddlewareType("grpcWeb") { try $0.grpcWeb.map(GrpcWeb.init) },
+        MiddlewareType("forwardAuth") { try $0.forwardAuth.map(ForwardAuth.init) },
     ]
 }
 

@@ -70,11 +70,17 @@ class MiddlewareCase(E2ETestCase):
             def log_message(self, *args):
                 pass
 
-        server = http.server.ThreadingHTTPServer((LOOPBACK, 0), Handler)
+        return "http://%s:%d" % (LOOPBACK, self.serve(Handler))
+
+    def serve(self, handler):
+        """Runs a Python HTTP server with `handler` on a loopback port until the test ends; returns the port."""
+        import http.server
+        import threading
+        server = http.server.ThreadingHTTPServer((LOOPBACK, 0), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         self.addCleanup(server.server_close)
         self.addCleanup(server.shutdown)
-        return "http://%s:%d" % (LOOPBACK, server.server_address[1])
+        return server.server_address[1]
 
 
     def call(self, host, path="/", method="GET", headers=None):
@@ -506,3 +512,66 @@ http:
         self.assertEqual(Whoami(body).header("X-User"), "alice")
         self.assertEqual(curl("--digest", "-u", "alice:wrong")[0], 401)
         self.assertEqual(curl()[0], 401)
+
+
+class ForwardAuthTests(MiddlewareCase):
+
+    def start_auth_server(self):
+        import http.server
+        import threading
+        seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                seen.append({k.lower(): v for k, v in self.headers.items()})
+                if self.headers.get("Authorization") == "Bearer good":
+                    body = b""
+                    self.send_response(200)
+                    self.send_header("X-Auth-User", "alice")
+                    self.send_header("X-Auth-Role", "admin")
+                    self.send_header("X-Other", "no")
+                else:
+                    body = b"denied\n"
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Bearer realm="switchyard"')
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        return "http://%s:%d/check" % (LOOPBACK, self.serve(Handler)), seen
+
+    def test_25a_forward_auth(self):
+        from harness import free_port
+        backend = self.start_whoami("fa-backend")
+        auth, seen = self.start_auth_server()
+        self.write("fa.yml", """
+http:
+  routers:
+    app:  {rule: "Host(`fa.test`)", service: s, middlewares: [auth]}
+    down: {rule: "Host(`down.test`)", service: s, middlewares: [gone]}
+  middlewares:
+    auth: {forwardAuth: {address: "%s", authResponseHeaders: [X-Auth-User], authResponseHeadersRegex: "^X-Auth-R"}}
+    gone: {forwardAuth: {address: "http://%s:%d/check"}}
+  services:
+    s: {loadBalancer: {servers: [{url: "%s"}]}}
+""" % (auth, LOOPBACK, free_port(), backend.url))
+        self.proxy = self.start_proxy(throttle="0s")
+        self.proxy.wait_routers(["app@file", "down@file"])
+        status, headers, body = self.call("fa.test", "/path?q=1")
+        self.assertEqual(status, 401)
+        self.assertEqual(headers.get("www-authenticate"), 'Bearer realm="switchyard"')
+        self.assertEqual(body, "denied\n")
+        self.assertEqual(seen[-1]["x-forwarded-uri"], "/path?q=1")
+        self.assertEqual(seen[-1]["x-forwarded-method"], "GET")
+        self.assertEqual(seen[-1]["x-forwarded-host"], "fa.test")
+        self.assertEqual(seen[-1]["x-forwarded-for"], LOOPBACK)
+        who, _ = self.seen("fa.test", "/ok", headers={"Authorization": "Bearer good", "X-Auth-User": "mallory"})
+        self.assertEqual(who.header("X-Auth-User"), "alice")
+        self.assertEqual(who.header("X-Auth-Role"), "admin")
+        self.assertIsNone(who.header("X-Other"))
+        self.assertEqual(self.call("down.test")[0], 500, "an unreachable authentication server")
