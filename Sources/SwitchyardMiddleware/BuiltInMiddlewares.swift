@@ -25,6 +25,7 @@ enum BuiltInMiddlewares {
         MiddlewareType("passTLSClientCert") { try $0.passTLSClientCert.map(PassTLSClientCert.init) },
         MiddlewareType("grpcWeb") { try $0.grpcWeb.map(GrpcWeb.init) },
         MiddlewareType("forwardAuth") { try $0.forwardAuth.map(ForwardAuth.init) },
+        MiddlewareType("contentType") { $0.contentType.map(ContentType.init) },
     ]
 }
 

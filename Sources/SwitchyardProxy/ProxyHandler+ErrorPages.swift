@@ -14,6 +14,14 @@ extension ProxyHandler {
         let url = RequestTarget.requestURL(request, scheme: settings.scheme)
         var headers = request.headers
         for name in ["content-length", "transfer-encoding", "expect"] { headers.remove(name: name) }
+        if let wanted = policy.requestHeaders {
+            // errorRequestHeaders: only these go with the page request (the Host is its own matter).
+            var kept = HTTPHeaders()
+            for (name, value) in headers where name.lowercased() == "host" || wanted.contains(name.lowercased()) {
+                kept.add(name: name, value: value)
+            }
+            headers = kept
+        }
         let page = HTTPRequestHead(version: .http1_1, method: .GET, uri: policy.path(for: status, url: url), headers: headers)
         let upstreamHead = ForwardedRequest.make(
             from: page, server: server, passHostHeader: pages.passHostHeader, clientIP: clientIP, scheme: settings.scheme,

@@ -11,6 +11,8 @@ public struct ErrorPagesPolicy: Sendable {
     public let service: ServiceTarget
     public let query: String
     public let rewrites: [Int: Int]
+    /// The request headers the page request carries (`errorRequestHeaders`, lowercased); nil for all of them.
+    public let requestHeaders: [String]?
 
     public func matches(_ status: Int) -> Bool { statuses.contains { $0.contains(status) } }
 
@@ -54,10 +56,10 @@ public struct ErrorPagesPolicy: Sendable {
             }
             rewrites[code] = to
         }
-        if let headers = options.errorRequestHeaders, !headers.isEmpty {
-            throw MiddlewareConfigurationError("errors.errorRequestHeaders: not supported yet")
-        }
-        return ErrorPagesPolicy(statuses: statuses, service: service, query: options.query ?? "/", rewrites: rewrites)
+        let requestHeaders = options.errorRequestHeaders.flatMap { $0.isEmpty ? nil : $0.map { $0.lowercased() } }
+        return ErrorPagesPolicy(
+            statuses: statuses, service: service, query: options.query ?? "/", rewrites: rewrites,
+            requestHeaders: requestHeaders)
     }
 }
 

@@ -376,8 +376,11 @@ http:
     app:  {rule: "Host(`err.test`)", service: busy, middlewares: [pages]}
     fine: {rule: "Host(`fine.test`)", service: pages-svc, middlewares: [pages]}
     re:   {rule: "Host(`re.test`)", service: busy, middlewares: [rewrite]}
+    only: {rule: "Host(`only.test`)", service: busy, middlewares: [some-headers, ct]}
   middlewares:
     pages:   {errors: {status: ["500-599"], service: pages-svc, query: "/errors/{status}?from={url}"}}
+    some-headers: {errors: {status: ["503"], service: pages-svc, errorRequestHeaders: [X-Keep]}}
+    ct:      {contentType: {}}
     rewrite: {errors: {status: ["503"], service: pages-svc, query: "/e/{status}/{originalStatus}", statusRewrites: {"503": 500}}}
     broken:  {errors: {status: ["5xx"], service: pages-svc}}
     orphan:  {errors: {status: ["500"], service: nowhere}}
@@ -398,6 +401,11 @@ http:
         status, _, body = self.call("re.test", "/x")
         self.assertEqual(status, 500)
         self.assertEqual(Whoami(body).request_line, "GET /e/500/503 HTTP/1.1")
+        # errorRequestHeaders: only the listed headers go with the page request
+        status, _, body = self.call("only.test", "/x", headers={"X-Keep": "1", "X-Drop": "2"})
+        self.assertEqual(status, 503)
+        self.assertEqual(Whoami(body).header("X-Keep"), "1")
+        self.assertIsNone(Whoami(body).header("X-Drop"))
         raw = self.proxy.rawdata()
         self.assertIn("'5xx' is not a status", " ".join(raw["middlewares"]["broken@file"]["error"]))
         self.assertIn('the service "nowhere@file" does not exist', " ".join(raw["middlewares"]["orphan@file"]["error"]))
