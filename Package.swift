@@ -186,6 +186,8 @@ let package = Package(
             dependencies: [
                 "SwitchyardRouting",
                 "SwitchyardTLS",
+                "SwitchyardStore",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

@@ -2,8 +2,10 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import NIOPosix
 import SwitchyardConfig
 import SwitchyardRouting
+import SwitchyardStore
 import SwitchyardTLS
 
 /// The API (`api@internal`): Traefik's `/api/rawdata` and `/api/version`, read from the table in force.
@@ -16,9 +18,12 @@ public struct APIService: InternalService {
 
     private let store: RoutingTableStore
     private let version: Version
+    /// The recorded table versions (`/api/history`), when the store is open.
+    private let history: SwitchyardStore?
 
-    public init(store: RoutingTableStore, version: String, startDate: Date = Date()) {
+    public init(store: RoutingTableStore, version: String, startDate: Date = Date(), history: SwitchyardStore? = nil) {
         self.store = store
+        self.history = history
         let formatter = ISO8601DateFormatter()
         self.version = Version(Version: version, Codename: "switchyard", startDate: formatter.string(from: startDate))
     }
@@ -36,6 +41,13 @@ public struct APIService: InternalService {
             response = Self.json(version)
         case "/api/tls/certificates", "/api/tls/certificates/":
             response = Self.json(CertificateInventory(table: store.current))
+        case let path where path == "/api/history" || path.hasPrefix("/api/history/"):
+            // The database is read off the event loop.
+            guard let history else { return eventLoop.makeSucceededFuture(Self.text(.notFound, "no history store\n")) }
+            let number = path.split(separator: "/").dropFirst(2).first.map(String.init)
+            return NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) {
+                try HistoryAnswer.answer(history, version: number)
+            }.recover { error in Self.text(.internalServerError, "cannot read the history: \(error)\n") }
         default:
             response = Self.text(.notFound, "404 page not found\n")
         }
@@ -144,5 +156,32 @@ struct CertificateInventory: Encodable {
         }
         version = table.version
         certificates = [entry(store.defaultCertificate, isDefault: true)] + store.certificates.map { entry($0, isDefault: false) }
+    }
+}
+
+/// `/api/history` (the newest versions, without their configuration) and `/api/history/{version}` (one, whole).
+enum HistoryAnswer {
+    static func answer(_ history: SwitchyardStore, version: String?) throws -> InternalResponse {
+        let formatter = ISO8601DateFormatter()
+        func summary(_ entry: SwitchyardStore.Version) -> [String: Any] {
+            ["version": entry.number, "created": formatter.string(from: entry.created), "changed": entry.changed,
+             "routers": entry.routers, "errors": entry.errors]
+        }
+        let object: Any
+        if let version {
+            guard let number = Int64(version), let entry = try history.version(number) else {
+                return APIService.text(.notFound, "no version \(version) in the history\n")
+            }
+            var whole = summary(entry)
+            whole["configuration"] = try JSONSerialization.jsonObject(with: entry.configuration)
+            whole["issues"] = try JSONSerialization.jsonObject(with: entry.issues)
+            object = whole
+        } else {
+            object = try history.versions(limit: 500).map(summary)
+        }
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json")
+        return InternalResponse(status: .ok, headers: headers, body: ByteBuffer(data: data))
     }
 }

@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
 
-/// Switchyard's SQLite database (`switchyard.db`): what must outlive a restart. Today the ACME accounts and the
-/// certificates they obtained. A database that cannot be opened or written is an error in the log; the proxy keeps
+/// Switchyard's SQLite database (`switchyard.db`): what must outlive a restart. The routing-table versions (their
+/// time, cause, configuration and errors), the ACME accounts and the certificates they obtained. A database that cannot be opened or written is an error in the log; the proxy keeps
 /// serving, with the data kept in memory for the life of the process.
 public final class SwitchyardStore: Sendable {
     public let path: String
@@ -52,7 +52,7 @@ public final class SwitchyardStore: Sendable {
             try Self.migrator.migrate(queue)
             opened = queue
         } catch {
-            problem = "cannot use \(path): \(error); keeping ACME accounts and certificates in memory until it is fixed"
+            problem = "cannot use \(path): \(error); keeping the history, ACME accounts and certificates in memory until it is fixed"
         }
         // An in-memory database always opens and migrates.
         database = try! opened ?? {
@@ -65,6 +65,13 @@ public final class SwitchyardStore: Sendable {
 
     private static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
+        migrator.registerMigration("history") { db in
+            try db.execute(sql: """
+                CREATE TABLE table_version (
+                    number INTEGER PRIMARY KEY, created REAL NOT NULL, changed TEXT NOT NULL, routers INTEGER NOT NULL,
+                    errors INTEGER NOT NULL, configuration TEXT NOT NULL, issues TEXT NOT NULL);
+                """)
+        }
         migrator.registerMigration("acme") { db in
             try db.execute(sql: """
                 CREATE TABLE acme_account (
@@ -76,6 +83,76 @@ public final class SwitchyardStore: Sendable {
                 """)
         }
         return migrator
+    }
+
+    /// One published routing table: when, which providers' change made it, and what it held.
+    public struct Version: Sendable, Hashable {
+        public var number: Int64
+        public var created: Date
+        public var changed: [String]
+        public var routers: Int
+        public var errors: Int
+        /// The merged configuration and the issues, as JSON.
+        public var configuration: Data
+        public var issues: Data
+
+        public init(
+            number: Int64, created: Date, changed: [String], routers: Int, errors: Int, configuration: Data, issues: Data
+        ) {
+            self.number = number
+            self.created = created
+            self.changed = changed
+            self.routers = routers
+            self.errors = errors
+            self.configuration = configuration
+            self.issues = issues
+        }
+    }
+
+    /// Records a version and keeps the newest `keep`.
+    public func record(_ version: Version, keep: Int) throws {
+        try database.write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO table_version (number, created, changed, routers, errors, configuration, issues)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    version.number, version.created.timeIntervalSince1970, version.changed.joined(separator: ","),
+                    version.routers, version.errors, String(decoding: version.configuration, as: UTF8.self),
+                    String(decoding: version.issues, as: UTF8.self),
+                ])
+            try db.execute(
+                sql: "DELETE FROM table_version WHERE number <= (SELECT MAX(number) FROM table_version) - ?",
+                arguments: [max(1, keep)])
+        }
+    }
+
+    /// The newest versions first, without their configuration.
+    public func versions(limit: Int) throws -> [Version] {
+        try database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT number, created, changed, routers, errors FROM table_version ORDER BY number DESC LIMIT ?",
+                arguments: [limit]
+            ).map { Self.version($0, full: false) }
+        }
+    }
+
+    public func version(_ number: Int64) throws -> Version? {
+        try database.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM table_version WHERE number = ?", arguments: [number]).map {
+                Self.version($0, full: true)
+            }
+        }
+    }
+
+    private static func version(_ row: Row, full: Bool) -> Version {
+        let changed: String = row["changed"]
+        return Version(
+            number: row["number"], created: Date(timeIntervalSince1970: row["created"]),
+            changed: changed.isEmpty ? [] : changed.split(separator: ",").map(String.init), routers: row["routers"],
+            errors: row["errors"], configuration: full ? Data((row["configuration"] as String).utf8) : Data(),
+            issues: full ? Data((row["issues"] as String).utf8) : Data())
     }
 
     public func account(resolver: String, caServer: String) throws -> StoredAccount? {

@@ -41,11 +41,16 @@ enum ProxyCommand {
         let entryPointNames = settings.entryPoints.map(\.name)
         let store = RoutingTableStore(initial: .empty(entryPoints: entryPointNames), eventLoops: Array(group.makeIterator()))
 
+        // The SQLite store: table history, ACME accounts and certificates. A file that cannot be used is an error
+        // here and the store lives in memory: traffic is never stopped by it.
+        let database = SwitchyardStore(path: settings.storePath)
+        if let problem = database.problem { logger.error("\(problem)") }
+
         let ping = PingService()
         var internalServices: [String: any InternalService] = [:]
         var internalRouters: [RoutingTableCompiler.InternalRouter] = []
         if settings.apiInsecure {
-            internalServices["api@internal"] = APIService(store: store, version: SwitchyardVersion.current)
+            internalServices["api@internal"] = APIService(store: store, version: SwitchyardVersion.current, history: database)
             internalRouters.append(.init(
                 name: "api@internal", entryPoints: ["traefik"], rule: "PathPrefix(`/api`)", priority: Int.max - 1,
                 service: "api@internal"))
@@ -60,8 +65,6 @@ enum ProxyCommand {
         var acme: ACMEManager?
         let challenges = ACMEChallenges()
         if !settings.certificateResolvers.isEmpty {
-            let database = SwitchyardStore(path: settings.storePath)
-            if let problem = database.problem { logger.error("\(problem)") }
             acme = ACMEManager(resolvers: settings.certificateResolvers, store: database, challenges: challenges, logger: logger)
             internalServices["acme-http@internal"] = ACMEHTTPChallengeService(challenges: challenges)
             let challengeEntryPoints = Set(settings.certificateResolvers.compactMap(\.httpChallengeEntryPoint))
@@ -114,6 +117,7 @@ enum ProxyCommand {
             settings.entryPoints.compactMap { entryPoint in entryPoint.model?.tls?.certResolver.map { (entryPoint.name, $0) } },
             uniquingKeysWith: { first, _ in first })
         let tableCompiler = compiler
+        let historyKeep = settings.historyKeep
         let acmeManager = acme
         let defaultEntryPoints = settings.defaultEntryPoints
         let publisher = Task {
@@ -123,6 +127,7 @@ enum ProxyCommand {
                 let table = tableCompiler.compile(update.merged, version: version, previous: store.current)
                 store.publish(table)
                 healthChecks.update(table.healthChecks)
+                record(table, update, in: database, keep: historyKeep, logger: logger)
                 acmeManager?.want(ACMEManager.domainSets(
                     in: update.merged.configuration, entryPointResolvers: entryPointResolvers,
                     defaultEntryPoints: defaultEntryPoints))
@@ -164,6 +169,25 @@ enum ProxyCommand {
         healthChecks.stopAll()
         await server.shutdown(graceTimeout: settings.graceTimeout)
         return 0
+    }
+}
+
+/// Records a published table in the history: its time, the providers whose change made it, the merged
+/// configuration and its issues.
+private func record(_ table: RoutingTable, _ update: ConfigurationWatcher.Update, in database: SwitchyardStore, keep: Int, logger: Logger) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    do {
+        let routers = table.status.routers.values.filter { $0.status != .disabled }.count
+        let errors = table.status.issues.filter { $0.severity == .error }.count
+        try database.record(
+            SwitchyardStore.Version(
+                number: Int64(table.version), created: Date(timeIntervalSince1970: table.createdAt),
+                changed: update.changedProviders, routers: routers, errors: errors,
+                configuration: try encoder.encode(update.merged.configuration), issues: try encoder.encode(table.status.issues)),
+            keep: keep)
+    } catch {
+        logger.error("cannot record version \(table.version) in the history: \(error)")
     }
 }
 

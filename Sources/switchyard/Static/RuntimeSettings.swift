@@ -43,6 +43,8 @@ struct RuntimeSettings {
     var certificateResolvers: [ACMEResolverOptions] = []
     /// The SQLite store (`history.path`, default `switchyard.db` beside the static configuration).
     var storePath: String = "switchyard.db"
+    /// `history.keep`: table versions kept (500).
+    var historyKeep = 500
 
     enum LogFormat: String {
         case common
@@ -177,6 +179,10 @@ struct RuntimeSettings {
             defaultTransport: defaultTransport)
         settings.certificateResolvers = resolvers
         settings.storePath = storePath
+        if let keep = configuration.history?.keep {
+            guard keep >= 1 else { throw issue("history.keep", "keep at least 1 version") }
+            settings.historyKeep = keep
+        }
         return settings
     }
 

@@ -1,0 +1,38 @@
+"""The history store: every published routing table is recorded in SQLite and served by /api/history."""
+
+import json
+import os
+
+from harness import E2ETestCase, request, route_yaml
+
+
+class HistoryTests(E2ETestCase):
+
+    def history(self, proxy, suffix=""):
+        r = request(proxy.api_port, "/api/history" + suffix, timeout=5)
+        return r.status, (json.loads(r.text) if r.status == 200 else r.text)
+
+    def test_40a_versions_are_recorded_with_their_cause_and_configuration(self):
+        backend = self.start_whoami("h-backend")
+        db = os.path.join(self.tmp, "h.db")
+        self.write("a.yml", route_yaml({"a": {"rule": "Host(`a.test`)", "service": "s"}}, {"s": [backend.url]}))
+        proxy = self.start_proxy(throttle="0s", extra_args=["--history.path=%s" % db, "--history.keep=3"])
+        proxy.wait_routers(["a@file"])
+        for name in ("b", "c", "d"):
+            self.write("%s.yml" % name, route_yaml({name: {"rule": "Host(`%s.test`)" % name, "service": "s%s" % name}},
+                                                  {"s%s" % name: [backend.url]}))
+            proxy.wait_routers(["%s@file" % name])
+        status, versions = self.history(proxy)
+        self.assertEqual(status, 200)
+        self.assertEqual(len(versions), 3, "history.keep=3 keeps the newest three: %s" % versions)
+        numbers = [v["version"] for v in versions]
+        self.assertEqual(numbers, sorted(numbers, reverse=True))
+        self.assertEqual(versions[0]["version"], proxy.version())
+        self.assertEqual(versions[0]["changed"], ["file"])
+        status, newest = self.history(proxy, "/%d" % versions[0]["version"])
+        self.assertEqual(status, 200)
+        self.assertEqual(sorted(newest["configuration"]["http"]["routers"]), ["a@file", "b@file", "c@file", "d@file"])
+        status, older = self.history(proxy, "/%d" % versions[-1]["version"])
+        self.assertNotIn("d@file", older["configuration"]["http"]["routers"])
+        self.assertEqual(self.history(proxy, "/999999")[0], 404)
+        self.assertTrue(os.path.exists(db))
