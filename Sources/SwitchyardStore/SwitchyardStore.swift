@@ -138,6 +138,15 @@ public final class SwitchyardStore: Sendable {
         }
     }
 
+    /// The newest kept version before `number`.
+    public func version(before number: Int64) throws -> Version? {
+        try database.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM table_version WHERE number < ? ORDER BY number DESC LIMIT 1", arguments: [number]
+            ).map { Self.version($0, full: true) }
+        }
+    }
+
     public func version(_ number: Int64) throws -> Version? {
         try database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM table_version WHERE number = ?", arguments: [number]).map {

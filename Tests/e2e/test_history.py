@@ -36,3 +36,26 @@ class HistoryTests(E2ETestCase):
         self.assertNotIn("d@file", older["configuration"]["http"]["routers"])
         self.assertEqual(self.history(proxy, "/999999")[0], 404)
         self.assertTrue(os.path.exists(db))
+
+    def test_40b_diff_names_exactly_what_changed(self):
+        backend = self.start_whoami("d-backend")
+        self.write("app.yml", route_yaml({"app": {"rule": "Host(`app.test`)", "service": "s"},
+                                          "gone": {"rule": "Host(`gone.test`)", "service": "s"}}, {"s": [backend.url]}))
+        proxy = self.start_proxy(throttle="0s")
+        proxy.wait_routers(["app@file", "gone@file"])
+        self.write("app.yml", route_yaml({"app": {"rule": "Host(`app2.test`)", "service": "s"},
+                                          "new": {"rule": "Host(`new.test`)", "service": "s"}}, {"s": [backend.url]}))
+        proxy.wait_routers(["new@file"])
+        version = proxy.version()
+        status, diff = self.history(proxy, "/%d/diff" % version)
+        self.assertEqual(status, 200, diff)
+        self.assertEqual(diff["version"], version)
+        self.assertEqual(diff["changed"], ["file"])
+        changes = {(c["kind"], c["name"]): c for c in diff["changes"]}
+        self.assertEqual(set(changes), {("http.routers", "app@file"), ("http.routers", "gone@file"),
+                                        ("http.routers", "new@file")}, diff)
+        self.assertEqual(changes[("http.routers", "app@file")]["change"], "changed")
+        self.assertEqual(changes[("http.routers", "app@file")]["fields"], ["rule"])
+        self.assertEqual(changes[("http.routers", "gone@file")]["change"], "removed")
+        self.assertEqual(changes[("http.routers", "new@file")]["change"], "added")
+        self.assertEqual(self.history(proxy, "/999999/diff")[0], 404)
