@@ -59,3 +59,20 @@ class HistoryTests(E2ETestCase):
         self.assertEqual(changes[("http.routers", "gone@file")]["change"], "removed")
         self.assertEqual(changes[("http.routers", "new@file")]["change"], "added")
         self.assertEqual(self.history(proxy, "/999999/diff")[0], 404)
+
+    def test_40c_a_restart_serves_the_last_version_and_numbers_go_on(self):
+        import signal
+        backend = self.start_whoami("r-backend")
+        db = os.path.join(self.tmp, "restart.db")
+        self.write("app.yml", route_yaml({"app": {"rule": "Host(`app.test`)", "service": "s"}}, {"s": [backend.url]}))
+        first = self.start_proxy(throttle="0s", extra_args=["--history.path=%s" % db])
+        first.wait_routers(["app@file"])
+        before = [v["version"] for v in self.history(first)[1]]
+        first.stop(signal.SIGTERM)
+        second = self.start_proxy(throttle="0s", name="second", extra_args=["--history.path=%s" % db])
+        second.wait_status("app.test", 200)
+        self.assertIn("serving version %d from the history" % before[0], second.log())
+        harness_wait = __import__("harness").wait_until
+        harness_wait(lambda: self.history(second)[1][0]["version"] > before[0], 5, message="a new version recorded")
+        after = [v["version"] for v in self.history(second)[1]]
+        self.assertEqual(after[-len(before):], before, "the versions of the first run are kept, not overwritten")

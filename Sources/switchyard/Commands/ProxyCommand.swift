@@ -82,7 +82,20 @@ enum ProxyCommand {
             if let model = entryPoint.model { compiler.entryPointModels[entryPoint.name] = model }
         }
         compiler.defaultTransport = settings.defaultTransport
-        store.publish(compiler.compile(MergedConfiguration(), version: 1))
+        // Versions go on from the history's newest, and that version is served at once, before any provider has
+        // answered; the providers' first reports replace it.
+        let lastRecorded = (try? database.versions(limit: 1).first).flatMap { $0 }
+        let restored = lastRecorded.flatMap { try? database.version($0.number) }.flatMap { $0 }
+        var firstVersion: UInt64 = lastRecorded.map { UInt64(max(1, $0.number)) } ?? 1
+        if let restored, let configuration = try? JSONDecoder().decode(DynamicConfiguration.self, from: restored.configuration) {
+            store.publish(compiler.compile(MergedConfiguration(configuration: configuration), version: firstVersion))
+            logger.notice(
+                "serving version \(restored.number) from the history until the providers report",
+                metadata: ["recorded": "\(restored.created)"])
+        } else {
+            if lastRecorded != nil { firstVersion += 1 }
+            store.publish(compiler.compile(MergedConfiguration(), version: firstVersion))
+        }
 
         let hostname = ProcessInfo.processInfo.hostName
         let bindings = settings.entryPoints.map { entryPoint in
@@ -117,11 +130,12 @@ enum ProxyCommand {
             settings.entryPoints.compactMap { entryPoint in entryPoint.model?.tls?.certResolver.map { (entryPoint.name, $0) } },
             uniquingKeysWith: { first, _ in first })
         let tableCompiler = compiler
+        let startVersion = firstVersion
         let historyKeep = settings.historyKeep
         let acmeManager = acme
         let defaultEntryPoints = settings.defaultEntryPoints
         let publisher = Task {
-            var version: UInt64 = 1
+            var version = startVersion
             for await update in watcher.updates {
                 version += 1
                 let table = tableCompiler.compile(update.merged, version: version, previous: store.current)
