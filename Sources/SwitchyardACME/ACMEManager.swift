@@ -142,9 +142,10 @@ public final class ACMEManager: Provider {
     /// Returns whether the stored certificates or the failures changed.
     func obtainIfNeeded(_ domains: [String], resolver: ACMEResolverOptions, state: inout State) async -> Bool {
         let key = Self.key(resolver.name, domains)
-        if let existing = stored(domains, resolver: resolver.name), Self.renewalDate(of: existing) > Date() { return false }
+        let existing = stored(domains, resolver: resolver.name)
+        if let existing, Self.renewalDate(of: existing) > Date() { return false }
         if let failure = state.failures[key], failure.retryAt > .now { return false }
-        let renewing = stored(domains, resolver: resolver.name) != nil
+        let renewing = existing != nil
         logger.info(
             renewing ? "renewing a certificate" : "obtaining a certificate",
             metadata: ["resolver": "\(resolver.name)", "domains": "\(domains.joined(separator: ","))"])

@@ -1,4 +1,5 @@
 import NIOCore
+import SwitchyardConfig
 
 /// The PROXY protocol header (v1 text or v2 binary) a load balancer in front of the proxy sends before the client's
 /// bytes: who the client really is. Read only from the addresses `entryPoints.<name>.proxyProtocol` trusts.
@@ -56,17 +57,13 @@ enum ProxyProtocolHeader {
         switch family {
         case 1:  // IPv4: src(4) dst(4) sport(2) dport(2)
             guard length >= 16 + 12 else { return .invalid("a PROXY v2 IPv4 header too short") }
-            let source = bytes[16..<20].map(String.init).joined(separator: ".")
+            let source = IPNetwork.text(of: Array(bytes[16..<20]))
             let port = Int(bytes[24]) << 8 | Int(bytes[25])
             return .header(length: length, client: try? SocketAddress(ipAddress: source, port: port))
         case 2:  // IPv6: src(16) dst(16) sport(2) dport(2)
             guard length >= 16 + 36 else { return .invalid("a PROXY v2 IPv6 header too short") }
-            var groups: [String] = []
-            for index in stride(from: 16, to: 32, by: 2) {
-                groups.append(String(UInt16(bytes[index]) << 8 | UInt16(bytes[index + 1]), radix: 16))
-            }
             let port = Int(bytes[48]) << 8 | Int(bytes[49])
-            return .header(length: length, client: try? SocketAddress(ipAddress: groups.joined(separator: ":"), port: port))
+            return .header(length: length, client: try? SocketAddress(ipAddress: IPNetwork.text(of: Array(bytes[16..<32])), port: port))
         default:
             return .header(length: length, client: nil)  // UNSPEC or unix sockets: keep the connection's address
         }

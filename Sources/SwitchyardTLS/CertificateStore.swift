@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import NIOSSL
+import SwitchyardConfig
 import SwiftASN1
 import X509
 
@@ -51,7 +52,7 @@ public struct ServingCertificate: Sendable {
         if let alternatives = try? leaf.extensions.subjectAlternativeNames {
             for name in alternatives {
                 if case .dnsName(let dns) = name { names.append(dns.lowercased()) }
-                if case .ipAddress(let bytes) = name { names.append(Self.ipText(Array(bytes.bytes))) }
+                if case .ipAddress(let bytes) = name { names.append(IPNetwork.text(of: Array(bytes.bytes))) }
             }
         }
         if names.isEmpty, let commonName = Self.commonName(of: leaf.subject) { names.append(commonName.lowercased()) }
@@ -111,17 +112,6 @@ public struct ServingCertificate: Sendable {
             throw CertificateError("cannot read the \(what) file \(value)")
         }
         return String(decoding: data, as: UTF8.self)
-    }
-
-    static func ipText(_ bytes: [UInt8]) -> String {
-        if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
-        var groups: [String] = []
-        var index = 0
-        while index + 1 < bytes.count {
-            groups.append(String(UInt16(bytes[index]) << 8 | UInt16(bytes[index + 1]), radix: 16))
-            index += 2
-        }
-        return groups.joined(separator: ":")
     }
 
     /// Whether the key's public half is the certificate's.

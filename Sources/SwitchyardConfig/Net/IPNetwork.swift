@@ -35,6 +35,14 @@ public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Parses a bare IP address (no prefix) into 4 or 16 bytes; nil when invalid.
+    /// An address's text: dotted for 4 bytes, colon-separated hexadecimal groups (uncompressed) for 16.
+    public static func text(of bytes: [UInt8]) -> String {
+        if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
+        return stride(from: 0, to: bytes.count - 1, by: 2)
+            .map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+            .joined(separator: ":")
+    }
+
     public static func parseAddress(_ text: Substring) -> [UInt8]? {
         let utf8 = Array(text.utf8)
         if utf8.contains(UInt8(ascii: ":")) {

@@ -78,7 +78,7 @@ struct PassTLSClientCert: HTTPMiddleware {
                 case .dnsName(let dns): names.append(dns)
                 case .rfc822Name(let mail): names.append(mail)
                 case .uniformResourceIdentifier(let uri): names.append(uri)
-                case .ipAddress(let bytes): names.append(ipText(Array(bytes.bytes)))
+                case .ipAddress(let bytes): names.append(IPNetwork.text(of: Array(bytes.bytes)))
                 default: break
                 }
             }
@@ -123,11 +123,5 @@ struct PassTLSClientCert: HTTPMiddleware {
         }
         while digits.count > 1, digits.last == 0 { digits.removeLast() }
         return String(digits.reversed().map { Character(String($0)) })
-    }
-
-    static func ipText(_ bytes: [UInt8]) -> String {
-        if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
-        return stride(from: 0, to: bytes.count - 1, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
-            .joined(separator: ":")
     }
 }
