@@ -181,9 +181,25 @@ let package = Package(
             ],
             swiftSettings: dataPlaneSettings
         ),
+        .executableTarget(
+            name: "DashboardEmbedder",
+            path: "Plugins/DashboardEmbedder",
+            swiftSettings: swiftSettings
+        ),
+        .plugin(
+            name: "EmbedDashboard",
+            capability: .buildTool(),
+            dependencies: ["DashboardEmbedder"]
+        ),
+        .target(
+            name: "SwitchyardDashboard",
+            swiftSettings: swiftSettings,
+            plugins: ["EmbedDashboard"]
+        ),
         .target(
             name: "SwitchyardAPI",
             dependencies: [
+                "SwitchyardDashboard",
                 "SwitchyardRouting",
                 "SwitchyardTLS",
                 "SwitchyardStore",

@@ -4,11 +4,14 @@ import NIOFoundationCompat
 import NIOHTTP1
 import NIOPosix
 import SwitchyardConfig
+import SwitchyardDashboard
 import SwitchyardRouting
 import SwitchyardStore
 import SwitchyardTLS
 
-/// The API (`api@internal`): Traefik's `/api/rawdata` and `/api/version`, read from the table in force.
+/// The API and the dashboard (`api@internal`): Traefik's endpoints (`/api/rawdata`, `/api/overview`,
+/// `/api/entrypoints`, `/api/http|tcp|udp/...`, `/api/version`) and Switchyard's own (history, TLS certificates),
+/// read from the table in force; the dashboard's files under `/dashboard/`.
 public struct APIService: InternalService {
     public struct Version: Sendable, Encodable {
         public var Version: String
@@ -16,49 +19,136 @@ public struct APIService: InternalService {
         public var startDate: String
     }
 
+    /// What the API says about the process beside the table: version, entry points, features, where history is.
+    public struct Settings: Sendable {
+        public var version: String
+        public var startDate = Date()
+        public var entryPoints: [EntryPointDocument] = []
+        /// `/dashboard/` is served (`--api.dashboard`, on by default).
+        public var dashboard = true
+        /// The metrics exporter's name when one is on (`prometheus`), else empty.
+        public var metrics = ""
+        public var accessLog = false
+
+        public init(version: String) {
+            self.version = version
+        }
+    }
+
     private let store: RoutingTableStore
+    private let settings: Settings
     private let version: Version
     /// The recorded table versions (`/api/history`), when the store is open.
     private let history: SwitchyardStore?
 
-    public init(store: RoutingTableStore, version: String, startDate: Date = Date(), history: SwitchyardStore? = nil) {
+    public init(store: RoutingTableStore, settings: Settings, history: SwitchyardStore? = nil) {
         self.store = store
+        self.settings = settings
         self.history = history
         let formatter = ISO8601DateFormatter()
-        self.version = Version(Version: version, Codename: "switchyard", startDate: formatter.string(from: startDate))
+        self.version = Version(
+            Version: settings.version, Codename: "switchyard", startDate: formatter.string(from: settings.startDate))
     }
 
     public func respond(to request: HTTPRequestHead, on eventLoop: any EventLoop) -> EventLoopFuture<InternalResponse> {
-        let path = request.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.uri
+        let components = URLComponents(string: request.uri)
+        let path = components?.percentEncodedPath ?? request.uri
         guard request.method == .GET || request.method == .HEAD else {
             return eventLoop.makeSucceededFuture(Self.text(.methodNotAllowed, "method not allowed\n"))
         }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map { $0.removingPercentEncoding ?? String($0) }
+        if parts.first == "dashboard" || path == "/" {
+            return eventLoop.makeSucceededFuture(dashboard(path: path, parts: parts.dropFirst()))
+        }
+        guard parts.first == "api" else { return eventLoop.makeSucceededFuture(Self.notFound) }
+        let table = store.current
         let response: InternalResponse
-        switch path {
-        case "/api/rawdata", "/api/rawdata/":
-            response = Self.json(RawData(table: store.current))
-        case "/api/version", "/api/version/":
+        switch Array(parts.dropFirst()) {
+        case ["rawdata"]:
+            response = Self.json(RawData(table: table))
+        case ["version"]:
             response = Self.json(version)
-        case "/api/tls/certificates", "/api/tls/certificates/":
-            response = Self.json(CertificateInventory(table: store.current))
-        case let path where path == "/api/history" || path.hasPrefix("/api/history/"):
+        case ["overview"]:
+            response = Self.json(Overview(
+                table: table, features: .init(metrics: settings.metrics, accessLog: settings.accessLog)))
+        case ["entrypoints"]:
+            response = (try? HistoryAnswer.json(settings.entryPoints.map { $0.object() })) ?? Self.notFound
+        case let parts where parts.count == 2 && parts[0] == "entrypoints":
+            response = settings.entryPoints.first { $0.name == parts[1] }.flatMap { try? HistoryAnswer.json($0.object()) }
+                ?? Self.text(.notFound, "entry point not found\n")
+        case let parts where (parts.count == 2 || parts.count == 3) && ["http", "tcp", "udp"].contains(parts[0]):
+            guard let resources = TableResources(table: table).list(parts[0], parts[1]) else {
+                response = Self.notFound
+                break
+            }
+            if parts.count == 3 {
+                response = resources.first { $0.listedName == parts[2] }.map { Self.json($0) }
+                    ?? Self.text(.notFound, "\(parts[1].dropLast()) not found\n")
+            } else {
+                response = Self.list(resources, query: components?.queryItems ?? [])
+            }
+        case ["tls", "certificates"]:
+            response = Self.json(CertificateInventory(table: table))
+        case let parts where parts.first == "history":
             // The database is read off the event loop.
             guard let history else { return eventLoop.makeSucceededFuture(Self.text(.notFound, "no history store\n")) }
-            let parts = path.split(separator: "/").dropFirst(2).map(String.init)
+            let rest = Array(parts.dropFirst())
             return NIOThreadPool.singleton.runIfActive(eventLoop: eventLoop) {
-                if parts.count == 2, parts[1] == "diff" { return try HistoryAnswer.diff(history, version: parts[0]) }
-                guard parts.count <= 1 else { return APIService.text(.notFound, "404 page not found\n") }
-                return try HistoryAnswer.answer(history, version: parts.first)
+                if rest.count == 2, rest[1] == "diff" { return try HistoryAnswer.diff(history, version: rest[0]) }
+                guard rest.count <= 1 else { return APIService.notFound }
+                return try HistoryAnswer.answer(history, version: rest.first)
             }.recover { error in Self.text(.internalServerError, "cannot read the history: \(error)\n") }
         default:
-            response = Self.text(.notFound, "404 page not found\n")
+            response = Self.notFound
         }
         return eventLoop.makeSucceededFuture(response)
     }
 
+    /// A filtered, paged list, with the next page in `X-Next-Page` (1 after the last page) as Traefik sends it.
+    static func list(_ resources: [any ListedResource], query: [URLQueryItem]) -> InternalResponse {
+        let criteria: ListQuery
+        do {
+            criteria = try ListQuery(items: query)
+        } catch {
+            return text(.badRequest, "invalid request: \(error.message)\n")
+        }
+        let selected = resources.filter { resource in
+            criteria.accepts(
+                name: resource.listedName, provider: resource.listedProvider, status: resource.listedStatus,
+                searchIn: resource.searchable)
+                && criteria.serviceName.map { resource.uses(service: $0) } ?? true
+                && criteria.middlewareName.map { resource.uses(middleware: $0) } ?? true
+        }
+        guard let page = criteria.page(of: selected) else {
+            return text(.badRequest, "invalid request: page: \(criteria.page), per_page: \(criteria.perPage)\n")
+        }
+        var response = json(page.items.map(AnyEncodable.init))
+        response.headers.replaceOrAdd(name: "X-Next-Page", value: String(page.next))
+        response.headers.replaceOrAdd(name: "X-Total-Count", value: String(selected.count))
+        return response
+    }
+
+    /// `/dashboard/...`: the embedded files; `/dashboard` and `/` lead to `/dashboard/`.
+    func dashboard(path: String, parts: ArraySlice<String>) -> InternalResponse {
+        guard settings.dashboard else { return Self.notFound }
+        if path == "/" || path == "/dashboard" {
+            var headers = HTTPHeaders()
+            headers.add(name: "location", value: "/dashboard/")
+            return InternalResponse(status: .found, headers: headers, body: ByteBuffer())
+        }
+        let file = parts.isEmpty ? "index.html" : parts.joined(separator: "/")
+        guard let found = Dashboard.file(file) else { return Self.notFound }
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: found.contentType)
+        headers.add(name: "cache-control", value: "no-cache")
+        return InternalResponse(status: .ok, headers: headers, body: ByteBuffer(data: found.bytes))
+    }
+
+    static var notFound: InternalResponse { text(.notFound, "404 page not found\n") }
+
     static func json(_ value: some Encodable) -> InternalResponse {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         do {
             let data = try encoder.encode(value)
             var headers = HTTPHeaders()
@@ -73,6 +163,19 @@ public struct APIService: InternalService {
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "text/plain; charset=utf-8")
         return InternalResponse(status: status, headers: headers, body: ByteBuffer(string: body))
+    }
+}
+
+/// Encodes any encodable value (for lists of mixed resource types).
+struct AnyEncodable: Encodable {
+    let value: any Encodable
+
+    init(_ value: any Encodable) {
+        self.value = value
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try value.encode(to: encoder)
     }
 }
 
@@ -94,14 +197,7 @@ struct RawData: Encodable {
     init(table: RoutingTable) {
         version = table.version
         routers = table.status.routers
-        services = table.status.services
-        // Server status is live: what the health checks say now, not when the table was built.
-        for (name, target) in table.services {
-            guard case .loadBalancer(let balancer) = target, let health = balancer.health else { continue }
-            for (index, server) in balancer.servers.enumerated() {
-                services[name]?.serverStatus[server.url] = health.isUp(index) ? "UP" : "DOWN"
-            }
-        }
+        services = TableResources.liveServices(table)
         middlewares = table.status.middlewares
         let configuration = table.configuration.configuration
         tcpRouters = configuration.tcp?.routers ?? [:]
@@ -161,99 +257,3 @@ struct CertificateInventory: Encodable {
     }
 }
 
-/// `/api/history` (the newest versions, without their configuration) and `/api/history/{version}` (one, whole).
-enum HistoryAnswer {
-    static func answer(_ history: SwitchyardStore, version: String?) throws -> InternalResponse {
-        let formatter = ISO8601DateFormatter()
-        func summary(_ entry: SwitchyardStore.Version) -> [String: Any] {
-            ["version": entry.number, "created": formatter.string(from: entry.created), "changed": entry.changed,
-             "routers": entry.routers, "errors": entry.errors]
-        }
-        let object: Any
-        if let version {
-            guard let number = Int64(version), let entry = try history.version(number) else {
-                return APIService.text(.notFound, "no version \(version) in the history\n")
-            }
-            var whole = summary(entry)
-            whole["configuration"] = try JSONSerialization.jsonObject(with: entry.configuration)
-            whole["issues"] = try JSONSerialization.jsonObject(with: entry.issues)
-            object = whole
-        } else {
-            object = try history.versions(limit: 500).map(summary)
-        }
-        return try json(object)
-    }
-
-    static func json(_ object: Any) throws -> InternalResponse {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "application/json")
-        return InternalResponse(status: .ok, headers: headers, body: ByteBuffer(data: data))
-    }
-
-    /// The resources a section of the configuration holds, by dotted section name.
-    static let sections = [
-        "http.routers", "http.services", "http.middlewares", "http.serversTransports", "tcp.routers", "tcp.services",
-        "tcp.middlewares", "udp.routers", "udp.services", "tls.options", "tls.stores",
-    ]
-
-    /// `/api/history/{version}/diff`: what changed from the version kept before it, resource by resource: added,
-    /// removed, or changed with the dotted paths of the options that differ.
-    static func diff(_ history: SwitchyardStore, version: String) throws -> InternalResponse {
-        guard let number = Int64(version), let entry = try history.version(number) else {
-            return APIService.text(.notFound, "no version \(version) in the history\n")
-        }
-        let previous = try history.version(before: number)
-        let new = try JSONSerialization.jsonObject(with: entry.configuration) as? [String: Any] ?? [:]
-        let old = try previous.map { try JSONSerialization.jsonObject(with: $0.configuration) as? [String: Any] ?? [:] } ?? [:]
-        var changes: [[String: Any]] = []
-        for section in sections {
-            let path = section.split(separator: ".").map(String.init)
-            let before = lookup(old, path) as? [String: Any] ?? [:]
-            let after = lookup(new, path) as? [String: Any] ?? [:]
-            for name in Set(before.keys).union(after.keys).sorted() {
-                switch (before[name], after[name]) {
-                case (nil, _?): changes.append(["kind": section, "name": name, "change": "added"])
-                case (_?, nil): changes.append(["kind": section, "name": name, "change": "removed"])
-                case (let was?, let now?):
-                    var fields: [String] = []
-                    differences(was, now, path: "", into: &fields)
-                    if !fields.isEmpty { changes.append(["kind": section, "name": name, "change": "changed", "fields": fields]) }
-                default: break
-                }
-            }
-        }
-        let certificatesBefore = (lookup(old, ["tls", "certificates"]) as? [Any])?.count ?? 0
-        let certificatesAfter = (lookup(new, ["tls", "certificates"]) as? [Any])?.count ?? 0
-        var object: [String: Any] = [
-            "version": number, "changed": entry.changed, "changes": changes,
-            "certificates": ["before": certificatesBefore, "after": certificatesAfter],
-        ]
-        if let previous { object["previous"] = previous.number }
-        return try json(object)
-    }
-
-    static func lookup(_ object: [String: Any], _ path: [String]) -> Any? {
-        var current: Any? = object
-        for key in path { current = (current as? [String: Any])?[key] }
-        return current
-    }
-
-    /// The dotted paths where two decoded JSON values differ (lists compared whole).
-    static func differences(_ a: Any, _ b: Any, path: String, into fields: inout [String]) {
-        if let left = a as? [String: Any], let right = b as? [String: Any] {
-            for key in Set(left.keys).union(right.keys).sorted() {
-                let child = path.isEmpty ? key : "\(path).\(key)"
-                switch (left[key], right[key]) {
-                case (let x?, let y?): differences(x, y, path: child, into: &fields)
-                case (nil, nil): break
-                default: fields.append(child)
-                }
-            }
-            return
-        }
-        let same = (try? JSONSerialization.data(withJSONObject: [a], options: [.sortedKeys]))
-            == (try? JSONSerialization.data(withJSONObject: [b], options: [.sortedKeys]))
-        if !same { fields.append(path) }
-    }
-}

@@ -49,11 +49,16 @@ enum ProxyCommand {
         let ping = PingService()
         var internalServices: [String: any InternalService] = [:]
         var internalRouters: [RoutingTableCompiler.InternalRouter] = []
+        if settings.apiEnabled {
+            var apiSettings = APIService.Settings(version: SwitchyardVersion.current)
+            apiSettings.entryPoints = settings.entryPointDocuments
+            apiSettings.dashboard = settings.apiDashboard
+            internalServices["api@internal"] = APIService(store: store, settings: apiSettings, history: database)
+        }
         if settings.apiInsecure {
-            internalServices["api@internal"] = APIService(store: store, version: SwitchyardVersion.current, history: database)
+            let rule = settings.apiDashboard ? "PathPrefix(`/api`) || PathPrefix(`/dashboard`) || Path(`/`)" : "PathPrefix(`/api`)"
             internalRouters.append(.init(
-                name: "api@internal", entryPoints: ["traefik"], rule: "PathPrefix(`/api`)", priority: Int.max - 1,
-                service: "api@internal"))
+                name: "api@internal", entryPoints: ["traefik"], rule: rule, priority: Int.max - 1, service: "api@internal"))
         }
         if let pingEntryPoint = settings.pingEntryPoint {
             internalServices["ping@internal"] = ping

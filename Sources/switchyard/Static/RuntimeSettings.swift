@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import SwitchyardACME
+import SwitchyardAPI
 import SwitchyardConfig
 import SwitchyardDockerProvider
 import SwitchyardFileProvider
@@ -45,6 +46,13 @@ struct RuntimeSettings {
     var storePath: String = "switchyard.db"
     /// `history.keep`: table versions kept (500).
     var historyKeep = 500
+    /// `api`: the service `api@internal` exists (routers may name it); `api.insecure` also routes `/api` and
+    /// `/dashboard` to it on the `traefik` entry point.
+    var apiEnabled = false
+    /// `api.dashboard` (true): `/dashboard/` is served by `api@internal`.
+    var apiDashboard = true
+    /// Each entry point's static options as the API shows them (`/api/entrypoints`).
+    var entryPointDocuments: [EntryPointDocument] = []
 
     enum LogFormat: String {
         case common
@@ -179,6 +187,13 @@ struct RuntimeSettings {
             defaultTransport: defaultTransport)
         settings.certificateResolvers = resolvers
         settings.storePath = storePath
+        settings.apiEnabled = configuration.api != nil
+        settings.apiDashboard = configuration.api?.dashboard ?? true
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        settings.entryPointDocuments = options.sorted { $0.key < $1.key }.map { name, entryPoint in
+            EntryPointDocument(name: name, options: (try? encoder.encode(entryPoint)) ?? Data("{}".utf8))
+        }
         if let keep = configuration.history?.keep {
             guard keep >= 1 else { throw issue("history.keep", "keep at least 1 version") }
             settings.historyKeep = keep

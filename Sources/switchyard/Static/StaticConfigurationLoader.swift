@@ -31,7 +31,7 @@ struct StaticConfigurationLoader {
     }
 
     /// Variables read for process settings, not static configuration.
-    static let processVariables: Set<String> = ["SWITCHYARD_EVENT_LOOPS"]
+    static let processVariables: Set<String> = ["SWITCHYARD_EVENT_LOOPS", "SWITCHYARD_DASHBOARD_DIR"]
 
     static let searchPaths = [
         "switchyard.yml", "switchyard.yaml", "switchyard.toml", "/etc/switchyard/switchyard.yml",

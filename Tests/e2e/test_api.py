@@ -1,0 +1,143 @@
+"""The API in Traefik's shape: overview, entry points, lists with search/status/provider filters and paging, one
+resource by name, api@internal behind a user's router, and the dashboard's files."""
+
+import json
+import urllib.parse
+
+from harness import E2ETestCase, free_port, request, route_yaml
+
+
+class APITests(E2ETestCase):
+
+    def api(self, proxy, path, status=200):
+        r = request(proxy.api_port, path, timeout=5)
+        self.assertEqual(r.status, status, "%s -> %s %s" % (path, r.status, r.text[:300]))
+        return r, (json.loads(r.text) if status == 200 else r.text)
+
+    def start_with_three_routers(self):
+        backend = self.start_whoami("api-backend")
+        self.write("a.yml", route_yaml(
+            {"alpha": {"rule": "Host(`alpha.test`)", "service": "s"},
+             "beta": {"rule": "Host(`beta.test`) && PathPrefix(`/b`)", "service": "s"},
+             "broken": {"rule": "Host(`broken.test`", "service": "s"}},
+            {"s": [backend.url]}))
+        self.write("m.yml", "http:\n  middlewares:\n    strip:\n      stripPrefix:\n        prefixes: [\"/b\"]\n")
+        proxy = self.start_proxy()
+        proxy.wait_routers(["alpha@file", "beta@file", "broken@file"])
+        return proxy
+
+    def test_50a_overview_counts_resources_by_status(self):
+        proxy = self.start_with_three_routers()
+        _, overview = self.api(proxy, "/api/overview")
+        # The internal routers (api@internal, ping@internal) count too, as in Traefik.
+        self.assertEqual(overview["http"]["routers"], {"total": 5, "warnings": 0, "errors": 1})
+        self.assertEqual(overview["http"]["services"]["total"], 3)
+        self.assertEqual(overview["http"]["middlewares"]["total"], 1)
+        self.assertEqual(overview["providers"], ["File"])
+        self.assertEqual(overview["version"], proxy.version())
+        self.assertGreaterEqual(overview["issues"]["errors"], 1)
+        self.assertIn("tcp", overview)
+        self.assertIn("udp", overview)
+
+    def test_50b_entry_points_list_and_one_by_name(self):
+        proxy = self.start_with_three_routers()
+        _, entry_points = self.api(proxy, "/api/entrypoints")
+        names = [e["name"] for e in entry_points]
+        self.assertEqual(names, sorted(names))
+        self.assertIn("web", names)
+        self.assertIn("traefik", names)
+        _, web = self.api(proxy, "/api/entrypoints/web")
+        self.assertEqual(web["address"], "127.0.0.1:%d" % proxy.web_port)
+        self.api(proxy, "/api/entrypoints/nope", status=404)
+
+    def test_50c_lists_filter_by_search_status_and_provider(self):
+        proxy = self.start_with_three_routers()
+        r, routers = self.api(proxy, "/api/http/routers")
+        self.assertEqual([x["name"] for x in routers],
+                         ["alpha@file", "api@internal", "beta@file", "broken@file", "ping@internal"])
+        self.assertEqual({x["provider"] for x in routers}, {"file", "internal"})
+        self.assertEqual(r.header("X-Next-Page"), "1")
+        _, found = self.api(proxy, "/api/http/routers?search=BETA")
+        self.assertEqual([x["name"] for x in found], ["beta@file"])
+        _, by_rule = self.api(proxy, "/api/http/routers?search=%s" % urllib.parse.quote("PathPrefix(`/b`)"))
+        self.assertEqual([x["name"] for x in by_rule], ["beta@file"], "search looks into the rule too")
+        _, disabled = self.api(proxy, "/api/http/routers?status=disabled")
+        self.assertEqual([x["name"] for x in disabled], ["broken@file"])
+        self.assertTrue(disabled[0]["error"])
+        _, enabled = self.api(proxy, "/api/http/routers?status=enabled&provider=File")
+        self.assertEqual([x["name"] for x in enabled], ["alpha@file", "beta@file"])
+        _, none = self.api(proxy, "/api/http/routers?provider=docker")
+        self.assertEqual(none, [])
+        _, by_service = self.api(proxy, "/api/http/routers?serviceName=s@file")
+        self.assertEqual(len(by_service), 3)
+        _, services = self.api(proxy, "/api/http/services?provider=file")
+        self.assertEqual(services[0]["type"], "loadbalancer")
+        self.assertEqual(sorted(services[0]["usedBy"]), ["alpha@file", "beta@file"])
+        _, middlewares = self.api(proxy, "/api/http/middlewares")
+        self.assertEqual([(m["name"], m["type"]) for m in middlewares], [("strip@file", "stripPrefix")])
+        self.api(proxy, "/api/http/routers?status=enabled&page=0", status=400)
+
+    def test_50d_paging_follows_x_next_page(self):
+        proxy = self.start_with_three_routers()
+        seen, page = [], 1
+        for _ in range(5):
+            r, items = self.api(proxy, "/api/http/routers?provider=file&per_page=2&page=%d" % page)
+            seen += [x["name"] for x in items]
+            page = int(r.header("X-Next-Page"))
+            if page == 1:
+                break
+        self.assertEqual(seen, ["alpha@file", "beta@file", "broken@file"])
+        self.assertEqual(r.header("X-Total-Count"), "3")
+        self.api(proxy, "/api/http/routers?provider=file&per_page=2&page=3", status=400)
+
+    def test_50e_one_resource_by_name(self):
+        proxy = self.start_with_three_routers()
+        _, alpha = self.api(proxy, "/api/http/routers/alpha%40file")
+        self.assertEqual(alpha["rule"], "Host(`alpha.test`)")
+        self.assertEqual(alpha["status"], "enabled")
+        _, service = self.api(proxy, "/api/http/services/s@file")
+        self.assertEqual(service["serverStatus"], {service["loadBalancer"]["servers"][0]["url"]: "UP"})
+        self.api(proxy, "/api/http/routers/nope@file", status=404)
+        self.api(proxy, "/api/http/nothing", status=404)
+        _, tcp = self.api(proxy, "/api/tcp/routers")
+        self.assertEqual(tcp, [])
+
+    def test_50f_api_internal_behind_a_router_with_basic_auth(self):
+        # Without api.insecure the API is not on the traefik entry point; a user's router reaches api@internal
+        # through basicAuth, as in Traefik.
+        self.write("api.yml", "\n".join([
+            "http:",
+            "  routers:",
+            "    dashboard:",
+            "      rule: Host(`admin.test`)",
+            "      service: api@internal",
+            "      middlewares: [auth]",
+            "  middlewares:",
+            "    auth:",
+            "      basicAuth:",
+            "        users: ['admin:$apr1$H6uskkkW$JlU5La5Cfy4J0mha9Y6hj1']",
+            ""]))
+        web_port = free_port()
+        args = ["--entryPoints.web.address=127.0.0.1:%d" % web_port, "--api=true",
+                "--providers.file.directory=%s" % self.dyn, "--providers.providersThrottleDuration=0s"]
+        proxy = self.start_proxy(use_defaults=False, wait=False, extra_args=args, web_port=web_port)
+        r = proxy.wait_status("admin.test", 401, path="/api/overview")
+        self.assertIn("Basic", r.header("WWW-Authenticate"))
+        r = request(proxy.web_port, "/api/overview", host="admin.test",
+                    headers={"Authorization": "Basic YWRtaW46YWRtaW4="})
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual(json.loads(r.text)["http"]["routers"]["total"], 1)
+        r = request(proxy.web_port, "/dashboard/", host="admin.test", headers={"Authorization": "Basic YWRtaW46YWRtaW4="})
+        self.assertEqual(r.status, 200)
+        self.assertIn("text/html", r.header("Content-Type"))
+
+    def test_50g_dashboard_is_served_and_root_leads_to_it(self):
+        proxy = self.start_with_three_routers()
+        r = request(proxy.api_port, "/")
+        self.assertEqual(r.status, 302)
+        self.assertEqual(r.header("Location"), "/dashboard/")
+        r = request(proxy.api_port, "/dashboard/")
+        self.assertEqual(r.status, 200)
+        self.assertIn("html", r.text.lower())
+        self.assertEqual(request(proxy.api_port, "/dashboard/../../etc/passwd").status, 404)
+        self.assertEqual(request(proxy.api_port, "/dashboard/nope.js").status, 404)
