@@ -87,6 +87,9 @@ public struct APIService: InternalService {
             } else {
                 response = Self.list(resources, query: components?.queryItems ?? [])
             }
+        case ["explain"]:
+            response = ExplainAnswer.answer(
+                table: table, query: components?.queryItems ?? [], entryPoints: settings.entryPoints.map(\.name))
         case ["tls", "certificates"]:
             response = Self.json(CertificateInventory(table: table))
         case let parts where parts.first == "history":

@@ -30,7 +30,7 @@ public final class LoadBalancer: Sendable {
     public let sticky: StickyCookieSettings?
     /// Requests in flight per server, with the `p2c` strategy; nil with `wrr`.
     public let load: ServerLoad?
-    private let rotation: WeightedRoundRobin
+    let rotation: WeightedRoundRobin
 
     public init(
         name: String, servers: [UpstreamServer], passHostHeader: Bool, health: ServerHealth? = nil,
@@ -89,7 +89,7 @@ public final class LoadBalancer: Sendable {
 public final class WeightedServices: Sendable {
     public let name: String
     public let children: [ServiceTarget]
-    private let rotation: WeightedRoundRobin
+    let rotation: WeightedRoundRobin
 
     init(name: String, children: [(target: ServiceTarget, weight: Int)]) {
         self.name = name

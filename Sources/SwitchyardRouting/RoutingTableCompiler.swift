@@ -106,6 +106,7 @@ public struct RoutingTableCompiler: Sendable {
             secureRoutes[entryPoint] = EntryPointRoutes(
                 name: entryPoint, routes: build.secureRoutesByEntryPoint[entryPoint] ?? [])
         }
+        build.reportShadowedRouters(Array(routes.values) + Array(secureRoutes.values))
         build.status.issues = merged.issues + build.issues
         var instances: [String: MiddlewareInstance] = [:]
         for (name, middleware) in build.builtMiddlewares {

@@ -25,6 +25,13 @@ public final class WeightedRoundRobin: Sendable {
         return order[Int(UInt(bitPattern: ticket) % UInt(order.count))]
     }
 
+    /// The index `offset` picks after the next one would be, without taking a turn.
+    public func peek(offset: Int = 0) -> Int? {
+        guard !order.isEmpty else { return nil }
+        let ticket = counter.load(ordering: .relaxed) &+ offset
+        return order[Int(UInt(bitPattern: ticket) % UInt(order.count))]
+    }
+
     static func smoothOrder(weights: [Int]) -> [Int] {
         var weights = weights.map { max(0, $0) }
         let divisor = weights.reduce(0) { gcd($0, $1) }

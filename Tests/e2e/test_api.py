@@ -141,3 +141,51 @@ class APITests(E2ETestCase):
         self.assertIn("html", r.text.lower())
         self.assertEqual(request(proxy.api_port, "/dashboard/../../etc/passwd").status, 404)
         self.assertEqual(request(proxy.api_port, "/dashboard/nope.js").status, 404)
+
+    def test_50h_explain_names_the_winner_and_why_the_others_lost(self):
+        one, two = self.start_whoami("ex-1"), self.start_whoami("ex-2")
+        self.write("ex.yml", route_yaml(
+            {"api": {"rule": "Host(`shop.test`) && PathPrefix(`/api`) && Header(`X-Version`, `2`)", "service": "two",
+                     "priority": 30},
+             "shop": {"rule": "Host(`shop.test`)", "service": "one", "priority": 20},
+             "narrow": {"rule": "Host(`shop.test`) && PathPrefix(`/api/v1`)", "service": "two", "priority": 10},
+             "office": {"rule": "ClientIP(`10.0.0.0/8`)", "service": "two", "priority": 40}},
+            {"one": [one.url], "two": [two.url]}))
+        proxy = self.start_proxy()
+        proxy.wait_routers(["api@file", "shop@file", "narrow@file", "office@file"])
+
+        def explain(**params):
+            query = urllib.parse.urlencode(params, doseq=True, quote_via=urllib.parse.quote)
+            return self.api(proxy, "/api/explain?" + query)[1]
+
+        answer = explain(url="http://shop.test/api/v1/items", entryPoint="web", clientIP="192.0.2.7")
+        self.assertEqual(answer["winner"], "shop@file")
+        self.assertEqual(answer["request"]["host"], "shop.test")
+        self.assertEqual(answer["request"]["path"], "/api/v1/items")
+        candidates = {c["router"]: c for c in answer["candidates"]}
+        order = [c["router"] for c in answer["candidates"]]
+        self.assertLess(order.index("office@file"), order.index("api@file"))
+        self.assertLess(order.index("api@file"), order.index("shop@file"))
+        self.assertEqual(candidates["office@file"]["failedClause"], "ClientIP(`10.0.0.0/8`)")
+        self.assertEqual(candidates["api@file"]["failedClause"], "Header(`X-Version`, `2`)")
+        self.assertEqual(candidates["api@file"]["priority"], 30)
+        self.assertTrue(candidates["narrow@file"]["matched"])
+        self.assertFalse(candidates["narrow@file"]["evaluated"], "behind the winner")
+        self.assertEqual(answer["service"], "one@file")
+        self.assertEqual(answer["server"], {"url": one.url, "status": "UP"})
+        # The same request, really sent, lands where explain said.
+        self.assertWhoami(request(proxy.web_port, "/api/v1/items", host="shop.test"), "ex-1")
+
+        answer = explain(url="http://shop.test/api/x", clientIP="10.1.2.3", header=["X-Version: 2"])
+        self.assertEqual(answer["winner"], "office@file")
+        answer = explain(url="http://shop.test/api/x", clientIP="192.0.2.7", header=["X-Version: 2"], method="post")
+        self.assertEqual((answer["winner"], answer["request"]["method"]), ("api@file", "POST"))
+        self.assertIsNone(explain(url="http://nowhere.test/")["winner"])
+        # narrow@file can never win: shop@file takes all its requests.
+        _, narrow = self.api(proxy, "/api/http/routers/narrow@file")
+        self.assertEqual(narrow["status"], "warning")
+        self.assertIn('router "shop@file" (priority 20) on entry point web', narrow["error"][0])
+        for bad in ("url=ftp://x/", "url=http://x/&entryPoint=nope", "url=http://x/&clientIP=300.1.1.1", "method=GET"):
+            r = request(proxy.api_port, "/api/explain?" + bad, timeout=5)
+            self.assertEqual(r.status, 400, bad)
+            self.assertIn("invalid request", r.text)
