@@ -63,7 +63,23 @@ public final class ACMEManager: Provider {
     static let firstBackoff: Duration = .seconds(60)
     static let maximumBackoff: Duration = .seconds(86_400)
 
-    public init(resolvers: [ACMEResolverOptions], store: SwitchyardStore, challenges: ACMEChallenges, logger: Logger) {
+    /// A certificate event: obtained, renewed or failed, with its resolver, domains and expiry or error.
+    public struct CertificateEvent: Sendable, Encodable {
+        public var event: String
+        public var resolver: String
+        public var domains: [String]
+        public var notAfter: String?
+        public var error: String?
+    }
+
+    /// Told of every certificate obtained, renewed or failed (the API's events).
+    public let onCertificate: @Sendable (CertificateEvent) -> Void
+
+    public init(
+        resolvers: [ACMEResolverOptions], store: SwitchyardStore, challenges: ACMEChallenges, logger: Logger,
+        onCertificate: @escaping @Sendable (CertificateEvent) -> Void = { _ in }
+    ) {
+        self.onCertificate = onCertificate
         self.resolvers = Dictionary(resolvers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.store = store
         self.challenges = challenges
@@ -153,6 +169,9 @@ public final class ACMEManager: Provider {
             let certificate = try await obtain(domains, resolver: resolver)
             try store.save(certificate)
             state.failures[key] = nil
+            onCertificate(CertificateEvent(
+                event: renewing ? "renewed" : "obtained", resolver: resolver.name, domains: domains,
+                notAfter: ISO8601DateFormatter().string(from: certificate.notAfter), error: nil))
             logger.info(
                 "certificate obtained",
                 metadata: ["resolver": "\(resolver.name)", "domains": "\(domains.joined(separator: ","))",
@@ -163,6 +182,7 @@ public final class ACMEManager: Provider {
             for _ in 1..<attempts where backoff < Self.maximumBackoff { backoff = min(backoff * 2, Self.maximumBackoff) }
             let message = "certificate resolver \(resolver.name): cannot obtain a certificate for \(domains.joined(separator: ", ")): \(error); next try in \(backoff.components.seconds)s"
             state.failures[key] = State.Failure(attempts: attempts, retryAt: .now + backoff, message: message)
+            onCertificate(CertificateEvent(event: "failed", resolver: resolver.name, domains: domains, notAfter: nil, error: message))
             logger.error("\(message)")
         }
         return true

@@ -29,6 +29,10 @@ public struct APIService: InternalService {
         /// The metrics exporter's name when one is on (`prometheus`), else empty.
         public var metrics = ""
         public var accessLog = false
+        /// The routers' and services' traffic (`/api/traffic`), when counted.
+        public var traffic: TrafficRegistry?
+        /// The events hub (`/api/events`).
+        public var events: EventHub?
 
         public init(version: String) {
             self.version = version
@@ -87,6 +91,13 @@ public struct APIService: InternalService {
             } else {
                 response = Self.list(resources, query: components?.queryItems ?? [])
             }
+        case ["events"]:
+            guard let events = settings.events else { return eventLoop.makeSucceededFuture(Self.notFound) }
+            response = events.response(version: table.version)
+        case ["traffic"]:
+            guard let traffic = settings.traffic else { return eventLoop.makeSucceededFuture(Self.notFound) }
+            let (routers, services) = traffic.summaries()
+            response = Self.json(TrafficAnswer(interval: 1, routers: routers, services: services))
         case ["explain"]:
             response = ExplainAnswer.answer(
                 table: table, query: components?.queryItems ?? [], entryPoints: settings.entryPoints.map(\.name))
@@ -167,6 +178,13 @@ public struct APIService: InternalService {
         headers.add(name: "content-type", value: "text/plain; charset=utf-8")
         return InternalResponse(status: status, headers: headers, body: ByteBuffer(string: body))
     }
+}
+
+/// `/api/traffic`: the last minute of every router and service that had traffic.
+struct TrafficAnswer: Encodable {
+    var interval: Int
+    var routers: [String: TrafficRegistry.Summary]
+    var services: [String: TrafficRegistry.Summary]
 }
 
 /// Encodes any encodable value (for lists of mixed resource types).

@@ -68,6 +68,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
                 }
             }
             middlewareContext?.scope.responseStatus = Int(response.status.code)
+            sentStatus = Int(response.status.code)
             context.write(wrapOutboundOut(.head(response)), promise: nil)
         case .body(var buffer):
             if let compressor {

@@ -68,6 +68,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         logger.warning("passive health check: server ejected", metadata: ["service": "\(balancer.name)", "server": "\(server.url)"])
     }
 
+    /// The writer of the streamed internal response in progress (Server-Sent Events).
+    var streamWriter: InternalStreamWriter?
+
     /// Compresses the response body when the `compress` middleware asked and the response qualifies.
     var compressor: (any NIOCompressor)?
 
@@ -87,6 +90,20 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The server this exchange counts against (p2c), released once when the exchange ends.
     var inFlight: (load: ServerLoad, index: Int)?
+
+    /// When the routed exchange began (uptime), and the status sent to the client, for the traffic counters.
+    var exchangeStart: UInt64 = 0
+    var sentStatus = 0
+
+    /// Counts the routed exchange that just ended in its router's and service's counters, once.
+    func recordExchange(status: Int) {
+        guard exchangeStart != 0, let route else { return }
+        let now = NIODeadline.now().uptimeNanoseconds
+        let elapsed = Int64(truncatingIfNeeded: now &- exchangeStart)
+        route.traffic?.record(status: status, nanoseconds: elapsed, endedAt: Int64(truncatingIfNeeded: now))
+        route.serviceTraffic?.record(status: status, nanoseconds: elapsed, endedAt: Int64(truncatingIfNeeded: now))
+        exchangeStart = 0
+    }
 
     /// Ends the exchange's accounting, once: the server's in-flight count (p2c) and the middlewares' completions.
     func releaseInFlight() {
@@ -229,10 +246,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         guard event is ChannelShouldQuiesceEvent else { return context.fireUserInboundEventTriggered(event) }
-        // Shutting down: idle connections close now, busy ones after their response.
+        // Shutting down: idle connections close now, busy ones after their response; streams end now.
         quiescing = true
         keepAlive = false
-        if !inExchange && queued.isEmpty { context.close(promise: nil) }
+        if (!inExchange && queued.isEmpty) || streamWriter != nil { context.close(promise: nil) }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -243,7 +260,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        // The client is gone: whatever the upstream is doing for it is cancelled.
+        // The client is gone: whatever the upstream is doing for it is cancelled (499, as Traefik logs it).
+        if inExchange { recordExchange(status: responseStarted ? sentStatus : 499) }
+        streamWriter?.close()
+        streamWriter = nil
         releaseInFlight()
         generation += 1
         responseTimeout?.cancel()
@@ -285,6 +305,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func receivedHead(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         releaseInFlight()
+        exchangeStart = 0
+        sentStatus = 0
         generation += 1
         inExchange = true
         request = head
@@ -317,6 +339,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return answer(.notFound, body: "404 page not found\n", context: context)
         }
         self.route = route
+        if route.traffic != nil { exchangeStart = NIODeadline.now().uptimeNanoseconds }
         var head = head
         if !route.middlewares.isEmpty {
             var middlewareContext = MiddlewareContext(
@@ -381,7 +404,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 guard generation == self.generation, let context = self.context else { return }
                 switch result {
                 case .success(let response):
-                    self.writeLocalResponse(response.status, headers: response.headers, body: response.body, context: context)
+                    if let stream = response.stream {
+                        self.startStream(response, stream, context: context)
+                    } else {
+                        self.writeLocalResponse(response.status, headers: response.headers, body: response.body, context: context)
+                    }
                 case .failure:
                     self.answer(.internalServerError, body: "Internal Server Error\n", context: context)
                 }
@@ -509,6 +536,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if isUpgradeRequest { keepAlive = false }
         if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
         middlewareContext?.scope.responseStatus = Int(status.code)
+        sentStatus = Int(status.code)
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
         if request.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         responseEndedLocally = true
@@ -521,6 +549,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Ends the response to the current request; closes the connection unless it stays alive.
     func finishRequest(context: ChannelHandlerContext, trailers: HTTPHeaders? = nil) {
+        recordExchange(status: sentStatus)
         releaseInFlight()
         responseTimeout?.cancel()
         responseTimeout = nil

@@ -1,3 +1,4 @@
+import Atomics
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -216,12 +217,44 @@ public struct InternalResponse: Sendable {
     public var status: HTTPResponseStatus
     public var headers: HTTPHeaders
     public var body: ByteBuffer
+    /// A body that goes on after `body` until the client leaves (Server-Sent Events); nil for a whole response.
+    public var stream: (any InternalStream)?
 
-    public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: ByteBuffer) {
+    public init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: ByteBuffer, stream: (any InternalStream)? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.stream = stream
     }
+}
+
+/// The source of a streamed internal response: given a writer once the head is out, it writes when it has
+/// something, from any thread, until the writer says the client is gone.
+public protocol InternalStream: Sendable {
+    func start(_ writer: InternalStreamWriter)
+}
+
+/// Writes a streamed response's parts to its client. The proxy closes it when the client goes away, when the
+/// client cannot keep up (its socket stays full), or at shutdown.
+public final class InternalStreamWriter: Sendable {
+    private let deliver: @Sendable (ByteBuffer) -> Void
+    private let closed = ManagedAtomic(false)
+
+    public init(deliver: @escaping @Sendable (ByteBuffer) -> Void) {
+        self.deliver = deliver
+    }
+
+    /// Sends a part; false once the stream has ended (the part is dropped).
+    @discardableResult
+    public func write(_ buffer: ByteBuffer) -> Bool {
+        guard !closed.load(ordering: .relaxed) else { return false }
+        deliver(buffer)
+        return true
+    }
+
+    public var isClosed: Bool { closed.load(ordering: .relaxed) }
+
+    public func close() { closed.store(true, ordering: .relaxed) }
 }
 
 /// A service that Switchyard answers itself, like Traefik's `api@internal`.
@@ -240,11 +273,16 @@ public final class Route: Sendable {
     public let service: ServiceTarget
     /// Position in the table's deterministic order, used to break priority ties.
     let order: Int
+    /// Where the router's and its service's requests are counted (`/api/traffic`); nil when nothing counts.
+    public let traffic: TrafficCounter?
+    public let serviceTraffic: TrafficCounter?
 
     init(
         name: String, priority: Int, rule: String, matcher: Matcher, middlewares: [any HTTPMiddleware],
-        serviceName: String, service: ServiceTarget, order: Int
+        serviceName: String, service: ServiceTarget, order: Int, traffic: TrafficRegistry? = nil
     ) {
+        self.traffic = traffic?.router(name)
+        self.serviceTraffic = traffic?.service(serviceName)
         self.name = name
         self.priority = priority
         self.rule = rule

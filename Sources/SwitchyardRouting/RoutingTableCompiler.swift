@@ -71,6 +71,8 @@ public struct RoutingTableCompiler: Sendable {
     public var internalServices: [String: any InternalService]
     public var internalRouters: [InternalRouter]
     public var middlewares: MiddlewareRegistry
+    /// Where routes count their traffic (`/api/traffic`); nil counts nothing.
+    public var traffic: TrafficRegistry?
 
     public init(
         entryPoints: [String],
@@ -107,7 +109,9 @@ public struct RoutingTableCompiler: Sendable {
                 name: entryPoint, routes: build.secureRoutesByEntryPoint[entryPoint] ?? [])
         }
         build.reportShadowedRouters(Array(routes.values) + Array(secureRoutes.values))
-        build.status.issues = merged.issues + build.issues
+        // One issue once, even when found for each entry point of a router.
+        var seen: Set<ConfigurationIssue> = []
+        build.status.issues = (merged.issues + build.issues).filter { seen.insert($0).inserted }
         var instances: [String: MiddlewareInstance] = [:]
         for (name, middleware) in build.builtMiddlewares {
             guard let definition = build.http.middlewares?[name], definition.chain == nil else { continue }
@@ -274,7 +278,7 @@ struct RoutingTableBuild {
         routeOrder += 1
         return Route(
             name: name, priority: priority, rule: rule, matcher: matcher, middlewares: chain, serviceName: serviceName,
-            service: service, order: routeOrder)
+            service: service, order: routeOrder, traffic: compiler.traffic)
     }
 
     mutating func compileInternalRouters() {

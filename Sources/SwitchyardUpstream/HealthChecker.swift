@@ -10,10 +10,13 @@ public final class HealthCheckSupervisor: Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let running = NIOLockedValueBox<[ObjectIdentifier: RepeatedTask]>([:])
+    /// Told when a server goes up or down: service, server URL, up.
+    private let onChange: @Sendable (String, String, Bool) -> Void
 
-    public init(group: any EventLoopGroup, logger: Logger) {
+    public init(group: any EventLoopGroup, logger: Logger, onChange: @escaping @Sendable (String, String, Bool) -> Void = { _, _, _ in }) {
         self.group = group
         self.logger = logger
+        self.onChange = onChange
     }
 
     /// Makes the running checks those of `specs`.
@@ -42,6 +45,7 @@ public final class HealthCheckSupervisor: Sendable {
         let tick = min(spec.settings.interval, spec.settings.unhealthyInterval)
         let nextDue = NIOLockedValueBox([NIODeadline](repeating: .now(), count: spec.servers.count))
         let logger = self.logger
+        let onChange = self.onChange
         return loop.scheduleRepeatedAsyncTask(initialDelay: .zero, delay: .nanoseconds(max(tick, 10_000_000))) { _ in
             let now = NIODeadline.now()
             var checks: [EventLoopFuture<Void>] = []
@@ -51,6 +55,7 @@ public final class HealthCheckSupervisor: Sendable {
                     let wait = healthy ? spec.settings.interval : spec.settings.unhealthyInterval
                     nextDue.withLockedValue { $0[index] = .now() + .nanoseconds(wait) }
                     if spec.health.set(index, up: healthy) {
+                        onChange(spec.service, server.url, healthy)
                         logger.warning(
                             "health check: server \(healthy ? "up" : "down")",
                             metadata: ["service": "\(spec.service)", "server": "\(server.url)"])

@@ -2,9 +2,13 @@
 resource by name, api@internal behind a user's router, and the dashboard's files."""
 
 import json
+import os
+import signal
+import socket
+import time
 import urllib.parse
 
-from harness import E2ETestCase, free_port, request, route_yaml
+from harness import E2ETestCase, free_port, request, route_yaml, wait_until
 
 
 class APITests(E2ETestCase):
@@ -189,3 +193,113 @@ class APITests(E2ETestCase):
             r = request(proxy.api_port, "/api/explain?" + bad, timeout=5)
             self.assertEqual(r.status, 400, bad)
             self.assertIn("invalid request", r.text)
+
+
+class EventReader(object):
+    """Reads Server-Sent Events from /api/events over a raw socket (bounded waits)."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        self.buffer = b""
+        head = self._until(b"\r\n\r\n")
+        self.head = head.decode("latin-1")
+
+    def _until(self, marker, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while marker not in self.buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError("no %r within %.0fs; got %r" % (marker, timeout, self.buffer[-500:]))
+            self.sock.settimeout(remaining)
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise AssertionError("stream closed; got %r" % self.buffer[-500:])
+            self.buffer += chunk
+        part, self.buffer = self.buffer.split(marker, 1)
+        return part
+
+    def next_event(self, name=None, timeout=10.0):
+        """The next event (of `name` when given) as (name, data); chunk-size lines and comments are skipped."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            block = self._until(b"\n\n", timeout=max(0.1, deadline - time.monotonic())).decode("utf-8")
+            event, data = None, None
+            for line in block.split("\n"):
+                if line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: "):
+                    data = json.loads(line[6:])
+            if event and (name is None or event == name):
+                return event, data
+        raise AssertionError("no %s event within %.0fs" % (name, timeout))
+
+    def close(self):
+        self.sock.close()
+
+
+class LiveAPITests(E2ETestCase):
+
+    def test_50i_events_announce_versions_errors_and_health(self):
+        backend = self.start_whoami("ev-backend")
+        self.write("a.yml", route_yaml({"a": {"rule": "Host(`a.test`)", "service": "s"}},
+                                       {"s": {"servers": [backend.url],
+                                              "healthCheck": {"path": "/health", "interval": "300ms", "timeout": "300ms"}}}))
+        proxy = self.start_proxy()
+        proxy.wait_routers(["a@file"])
+        reader = EventReader(proxy.api_port)
+        self.addCleanup(reader.close)
+        self.assertIn("text/event-stream", reader.head)
+        _, hello = reader.next_event("hello")
+        self.assertEqual(hello["version"], proxy.version())
+        self.write("b.yml", route_yaml({"b": {"rule": "Host(`b.test`)", "service": "s"}}, {}))
+        _, version = reader.next_event("version")
+        self.assertEqual(version["version"], hello["version"] + 1)
+        self.assertEqual(version["changed"], ["file"])
+        self.write("broken.yml", "http:\n  routers:\n    x: [\n")
+        _, errors = reader.next_event("errors")
+        self.assertTrue(any("broken.yml" in str(e["location"]) for e in errors), errors)
+        backend.stop()
+        _, health = reader.next_event("health")
+        self.assertEqual(health, {"service": "s@file", "server": backend.url, "status": "DOWN"})
+
+    def test_50j_traffic_counts_requests_errors_and_latency_per_router(self):
+        backend = self.start_whoami("tr-backend")
+        dead = "http://127.0.0.1:%d" % free_port()
+        self.write("t.yml", route_yaml({"ok": {"rule": "Host(`ok.test`)", "service": "good"},
+                                        "bad": {"rule": "Host(`bad.test`)", "service": "dead"}},
+                                       {"good": [backend.url], "dead": [dead]}))
+        proxy = self.start_proxy()
+        proxy.wait_routers(["ok@file", "bad@file"])
+        for _ in range(10):
+            self.assertEqual(proxy.get("/", host="ok.test").status, 200)
+        for _ in range(3):
+            self.assertEqual(proxy.get("/", host="bad.test").status, 502)
+
+        def sampled():
+            traffic = json.loads(request(proxy.api_port, "/api/traffic").text)
+            ok = traffic["routers"].get("ok@file")
+            return traffic if ok and sum(ok["requests"]) == 10 else None
+        traffic = wait_until(sampled, 5.0, interval=0.2, message="a sample of the last second")
+        ok, bad = traffic["routers"]["ok@file"], traffic["routers"].get("bad@file")
+        self.assertEqual(len(ok["requests"]), 60)
+        self.assertEqual((ok["total"], ok["errorRate"]), (10, 0))
+        self.assertIsNotNone(ok["p50"])
+        self.assertGreaterEqual(ok["p99"], ok["p50"])
+        self.assertIsNotNone(ok["lastHit"])
+        self.assertEqual(traffic["services"]["good@file"]["total"], 10)
+        self.assertIsNotNone(bad)
+        self.assertEqual(bad["total"], 3)
+        self.assertEqual(bad["errorRate"], 1)
+        self.assertNotIn("api@internal", traffic["routers"], "the API's own requests are not counted")
+
+    def test_50k_an_event_listener_does_not_hold_up_shutdown(self):
+        proxy = self.start_proxy(extra_args=["--entryPoints.traefik.transport.lifeCycle.graceTimeOut=30s",
+                                             "--entryPoints.web.transport.lifeCycle.graceTimeOut=30s"])
+        reader = EventReader(proxy.api_port)
+        self.addCleanup(reader.close)
+        reader.next_event("hello")
+        started = time.monotonic()
+        os.kill(proxy.pid, signal.SIGTERM)
+        proxy.proc.wait(timeout=20)
+        self.assertLess(time.monotonic() - started, 15, "the stream was closed at shutdown, not waited for")

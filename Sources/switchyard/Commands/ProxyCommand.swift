@@ -47,12 +47,17 @@ enum ProxyCommand {
         if let problem = database.problem { logger.error("\(problem)") }
 
         let ping = PingService()
+        let traffic = TrafficRegistry()
+        let events = EventHub(eventLoop: group.next())
+        let sampler = group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in traffic.sample() }
         var internalServices: [String: any InternalService] = [:]
         var internalRouters: [RoutingTableCompiler.InternalRouter] = []
         if settings.apiEnabled {
             var apiSettings = APIService.Settings(version: SwitchyardVersion.current)
             apiSettings.entryPoints = settings.entryPointDocuments
             apiSettings.dashboard = settings.apiDashboard
+            apiSettings.traffic = traffic
+            apiSettings.events = events
             internalServices["api@internal"] = APIService(store: store, settings: apiSettings, history: database)
         }
         if settings.apiInsecure {
@@ -70,7 +75,9 @@ enum ProxyCommand {
         var acme: ACMEManager?
         let challenges = ACMEChallenges()
         if !settings.certificateResolvers.isEmpty {
-            acme = ACMEManager(resolvers: settings.certificateResolvers, store: database, challenges: challenges, logger: logger)
+            acme = ACMEManager(
+                resolvers: settings.certificateResolvers, store: database, challenges: challenges, logger: logger,
+                onCertificate: { events.publish("certificate", $0) })
             internalServices["acme-http@internal"] = ACMEHTTPChallengeService(challenges: challenges)
             let challengeEntryPoints = Set(settings.certificateResolvers.compactMap(\.httpChallengeEntryPoint))
             if !challengeEntryPoints.isEmpty {
@@ -87,6 +94,7 @@ enum ProxyCommand {
             if let model = entryPoint.model { compiler.entryPointModels[entryPoint.name] = model }
         }
         compiler.defaultTransport = settings.defaultTransport
+        compiler.traffic = traffic
         // Versions go on from the history's newest, and that version is served at once, before any provider has
         // answered; the providers' first reports replace it.
         let lastRecorded = (try? database.versions(limit: 1).first).flatMap { $0 }
@@ -126,10 +134,14 @@ enum ProxyCommand {
             try await server.start()
         } catch {
             logger.critical("\(error)")
+            sampler.cancel()
+            events.stop()
             return 1
         }
 
-        let healthChecks = HealthCheckSupervisor(group: group, logger: logger)
+        let healthChecks = HealthCheckSupervisor(group: group, logger: logger) { service, server, up in
+            events.publish("health", APIEvent.Health(service: service, server: server, up: up))
+        }
         let watcher = ConfigurationWatcher(throttle: settings.throttle, logger: logger)
         let entryPointResolvers = Dictionary(
             settings.entryPoints.compactMap { entryPoint in entryPoint.model?.tls?.certResolver.map { (entryPoint.name, $0) } },
@@ -144,8 +156,12 @@ enum ProxyCommand {
             for await update in watcher.updates {
                 version += 1
                 let table = tableCompiler.compile(update.merged, version: version, previous: store.current)
+                let previousIssues = store.current.status.issues
                 store.publish(table)
                 healthChecks.update(table.healthChecks)
+                traffic.retain(routers: Set(table.status.routers.keys), services: Set(table.status.services.keys))
+                events.publish("version", APIEvent.Version(table: table, changed: update.changedProviders))
+                if table.status.issues != previousIssues { events.publish("errors", table.status.issues) }
                 record(table, update, in: database, keep: historyKeep, logger: logger)
                 acmeManager?.want(ACMEManager.domainSets(
                     in: update.merged.configuration, entryPointResolvers: entryPointResolvers,
@@ -186,6 +202,8 @@ enum ProxyCommand {
         await watcher.finish()
         publisher.cancel()
         healthChecks.stopAll()
+        sampler.cancel()
+        events.stop()
         await server.shutdown(graceTimeout: settings.graceTimeout)
         return 0
     }
