@@ -69,6 +69,8 @@ public final class RequestScope: @unchecked Sendable {
     /// Set by the proxy: the status the client got, and whether the server could not be reached or failed.
     public var responseStatus: Int?
     public var upstreamFailed = false
+    /// Set by `basicAuth` and `digestAuth`: the user they let in (the access log's `ClientUsername`).
+    public var username: String?
 
     public init() {}
 

@@ -29,6 +29,10 @@ public struct EntryPointSettings: Sendable {
     public var maxConcurrentStreams = 250
     /// Whose X-Forwarded-* headers are kept (`forwardedHeaders.trustedIPs` / `insecure`).
     public var forwardedHeaders = TrustedAddresses()
+    /// Told of every exchange once it has ended (metrics, access log).
+    public var observers: [any ExchangeObserver] = []
+    /// Counts the entry point's open connections.
+    public var connections: ConnectionGauge?
 
     public init(name: String, scheme: String = "http", responseHeaderTimeout: TimeAmount? = nil, hostname: String) {
         self.name = name

@@ -29,6 +29,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
                 return
             }
             var head = head
+            originStatus = Int(head.status.code)
             if let errorPageStatus { head.status = HTTPResponseStatus(statusCode: errorPageStatus) }
             if head.headers.contains(name: "grpc-status") {
                 // A gRPC "trailers-only" answer: the status goes in trailers, where clients look for it once the
@@ -69,6 +70,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
             }
             middlewareContext?.scope.responseStatus = Int(response.status.code)
             sentStatus = Int(response.status.code)
+            sentHeaders = response.headers
             context.write(wrapOutboundOut(.head(response)), promise: nil)
         case .body(var buffer):
             if let compressor {
@@ -79,6 +81,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
                     return failMidResponse(upstream, context: context)
                 }
             }
+            responseBytes &+= buffer.readableBytes
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             if !context.channel.isWritable {
                 // Pause first: the flush can make the channel writable again, which resumes reading.

@@ -91,26 +91,45 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The server this exchange counts against (p2c), released once when the exchange ends.
     var inFlight: (load: ServerLoad, index: Int)?
 
-    /// When the routed exchange began (uptime), and the status sent to the client, for the traffic counters.
-    var exchangeStart: UInt64 = 0
-    var sentStatus = 0
-
-    /// Counts the routed exchange that just ended in its router's and service's counters, once.
-    func recordExchange(status: Int) {
-        guard exchangeStart != 0, let route else { return }
-        let now = NIODeadline.now().uptimeNanoseconds
-        let elapsed = Int64(truncatingIfNeeded: now &- exchangeStart)
-        route.traffic?.record(status: status, nanoseconds: elapsed, endedAt: Int64(truncatingIfNeeded: now))
-        route.serviceTraffic?.record(status: status, nanoseconds: elapsed, endedAt: Int64(truncatingIfNeeded: now))
-        exchangeStart = 0
-    }
-
     /// Ends the exchange's accounting, once: the server's in-flight count (p2c) and the middlewares' completions.
     func releaseInFlight() {
         if let (load, index) = inFlight { load.ended(index) }
         inFlight = nil
         middlewareContext?.scope.complete()
     }
+
+    /// When the exchange began (uptime; 0 when nothing counts it), and what went each way, for the traffic
+    /// counters and the observers.
+    var exchangeStart: UInt64 = 0
+    var exchangeStartWall = 0.0
+    var sentStatus = 0
+    var sentHeaders = HTTPHeaders()
+    var originStatus = 0
+    var requestBytes = 0
+    var responseBytes = 0
+
+    /// Counts the exchange that just ended, once: in its router's and service's traffic counters, and for the entry
+    /// point's observers.
+    func recordExchange(status: Int) {
+        guard exchangeStart != 0 else { return }
+        let now = NIODeadline.now().uptimeNanoseconds
+        let elapsed = Int64(truncatingIfNeeded: now &- exchangeStart)
+        exchangeStart = 0
+        if let route {
+            route.traffic?.record(status: status, nanoseconds: elapsed, endedAt: Int64(truncatingIfNeeded: now))
+            route.serviceTraffic?.record(status: status, nanoseconds: elapsed, endedAt: Int64(truncatingIfNeeded: now))
+        }
+        guard !settings.observers.isEmpty, let request else { return }
+        let record = ExchangeRecord(
+            entryPoint: settings.name, router: route?.name, service: route?.serviceName, serverURL: server?.url,
+            request: request, protocol: ExchangeRecord.protocolName(of: request), scheme: settings.scheme,
+            clientIP: clientIP, clientPort: context?.channel.remoteAddress?.port ?? 0, status: status,
+            originStatus: originStatus, responseHeaders: sentHeaders, duration: elapsed, started: exchangeStartWall,
+            requestBytes: requestBytes, responseBytes: responseBytes, retries: attempt - 1, tableVersion: slot.table.version,
+            username: middlewareContext?.scope.username)
+        for observer in settings.observers { observer.exchangeEnded(record) }
+    }
+
     var readsHeld = false
     /// From a request's head until its response has ended.
     var inExchange = false
@@ -226,6 +245,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             receivedHead(head, context: context)
         case .body(let buffer):
             bodyForwarded = true
+            requestBytes &+= buffer.readableBytes
             forwardRequestPart(.body(.byteBuffer(buffer)))
         case .end(let trailers):
             requestEnded = true
@@ -307,6 +327,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         releaseInFlight()
         exchangeStart = 0
         sentStatus = 0
+        originStatus = 0
+        requestBytes = 0
+        responseBytes = 0
+        route = nil
+        if !settings.observers.isEmpty {
+            exchangeStart = NIODeadline.now().uptimeNanoseconds
+            exchangeStartWall = WallClock.seconds()
+        }
         generation += 1
         inExchange = true
         request = head
@@ -339,7 +367,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return answer(.notFound, body: "404 page not found\n", context: context)
         }
         self.route = route
-        if route.traffic != nil { exchangeStart = NIODeadline.now().uptimeNanoseconds }
+        if route.traffic != nil && exchangeStart == 0 { exchangeStart = NIODeadline.now().uptimeNanoseconds }
         var head = head
         if !route.middlewares.isEmpty {
             var middlewareContext = MiddlewareContext(
@@ -537,12 +565,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
         middlewareContext?.scope.responseStatus = Int(status.code)
         sentStatus = Int(status.code)
+        sentHeaders = headers
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
-        if request.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        if request.method != .HEAD {
+            responseBytes &+= body.readableBytes
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        }
         responseEndedLocally = true
         if requestEnded {
             finishRequest(context: context)
         } else {
+            // The client has its whole answer once this flush is out: it is counted now, not when its request ends.
+            recordExchange(status: sentStatus)
             context.flush()
         }
     }

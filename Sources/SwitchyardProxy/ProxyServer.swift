@@ -120,6 +120,10 @@ public final class ProxyServer: Sendable {
                         throw ProxyServerError.unknownEventLoop
                     }
                     let slot = store.slot(for: loop)
+                    if let gauge = settings.connections {
+                        gauge.opened()
+                        channel.closeFuture.whenComplete { _ in gauge.closed() }
+                    }
                     let connection = ConnectionSetUp(settings: settings, slot: slot, pool: pool, logger: logger)
                     let remote = channel.remoteAddress?.clientIdentity.bytes ?? []
                     let sniffer = ConnectionSniffer(

@@ -53,9 +53,7 @@ public final class RoutingTable: Sendable {
         self.tls = tls
         self.status = status
         self.configuration = configuration
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        self.createdAt = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        self.createdAt = WallClock.seconds()
     }
 
     /// A table with no routes, in force before the first configuration arrives.
@@ -65,6 +63,16 @@ public final class RoutingTable: Sendable {
             entryPoints: Dictionary(uniqueKeysWithValues: entryPoints.map { ($0, EntryPointRoutes(name: $0, routes: [])) }),
             status: RuntimeStatus(),
             configuration: MergedConfiguration())
+    }
+}
+
+/// The wall clock, read without Foundation.
+public enum WallClock {
+    /// Seconds since 1970.
+    public static func seconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 }
 

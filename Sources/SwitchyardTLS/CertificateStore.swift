@@ -17,6 +17,8 @@ public struct ServingCertificate: Sendable {
     public let notAfter: Date
     /// The file it was read from, or `inline`, or `generated`.
     public let source: String
+    /// The serial number, in hexadecimal.
+    public let serial: String
 
     /// Reads a certificate chain and its key, each given as a path or as PEM content (Traefik's `FileOrContent`).
     public init(certificate: String, key: String, source: String? = nil) throws(CertificateError) {
@@ -65,6 +67,7 @@ public struct ServingCertificate: Sendable {
         self.notBefore = leaf.notValidBefore
         self.notAfter = leaf.notValidAfter
         self.source = source
+        self.serial = leaf.serialNumber.bytes.map { String(format: "%02x", $0) }.joined()
     }
 
     /// A self-signed certificate for when nothing else fits, as Traefik's "TRAEFIK DEFAULT CERT".

@@ -34,12 +34,12 @@ final class BasicAuth: HTTPMiddleware {
         guard let (user, password) = Self.credentials(head), let hash = users[user] else { return unauthorized }
         let key = SHA256.hash(data: Data("\(user):\(password)".utf8))
         if verified.withLockedValue({ $0.contains(key) }) {
-            return accepted(&head, user: user)
+            return accepted(&head, user: user, context: context)
         }
         guard hash.isSlow else {
             guard hash.verify(password) else { return unauthorized }
             remember(key)
-            return accepted(&head, user: user)
+            return accepted(&head, user: user, context: context)
         }
         let request = head
         let decision = NIOThreadPool.singleton.runIfActive(eventLoop: context.eventLoop) { hash.verify(password) }
@@ -47,13 +47,14 @@ final class BasicAuth: HTTPMiddleware {
                 guard matches else { return MiddlewareAction.Decision(self.unauthorized, head: request) }
                 self.remember(key)
                 var head = request
-                let action = self.accepted(&head, user: user)
+                let action = self.accepted(&head, user: user, context: context)
                 return MiddlewareAction.Decision(action, head: head)
             }
         return .later(decision)
     }
 
-    private func accepted(_ head: inout HTTPRequestHead, user: String) -> MiddlewareAction {
+    private func accepted(_ head: inout HTTPRequestHead, user: String, context: MiddlewareContext) -> MiddlewareAction {
+        context.scope.username = user
         if removeHeader { head.headers.remove(name: "authorization") }
         if let headerField { head.headers.replaceOrAdd(name: headerField, value: user) }
         return .proceed

@@ -52,6 +52,7 @@ struct DigestAuth: HTTPMiddleware {
             expected = Self.md5Hex("\(ha1):\(nonce):\(ha2)")
         }
         guard Data(expected.utf8) == Data(response.lowercased().utf8) else { return challenge() }
+        context.scope.username = user
         if removeHeader { head.headers.remove(name: "authorization") }
         if let headerField { head.headers.replaceOrAdd(name: headerField, value: user) }
         return .proceed

@@ -7,6 +7,7 @@ import SwitchyardAPI
 import SwitchyardConfig
 import SwitchyardDockerProvider
 import SwitchyardFileProvider
+import SwitchyardObservability
 import SwitchyardProviderKit
 import SwitchyardProxy
 import SwitchyardRouting
@@ -52,8 +53,36 @@ enum ProxyCommand {
         let sampler = group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in traffic.sample() }
         var internalServices: [String: any InternalService] = [:]
         var internalRouters: [RoutingTableCompiler.InternalRouter] = []
+        // Observers of every exchange: the Prometheus metrics and the access log, when asked for.
+        var observers: [any ExchangeObserver] = []
+        var connectionGauges: [(entryPoint: String, gauge: ConnectionGauge)] = []
+        var prometheus: PrometheusMetrics?
+        if let options = settings.metrics {
+            let metrics = PrometheusMetrics(options: options)
+            prometheus = metrics
+            observers.append(metrics)
+            connectionGauges = settings.entryPoints.map { ($0.name, ConnectionGauge()) }
+            internalServices["prometheus@internal"] = MetricsService(metrics: metrics, store: store, connections: connectionGauges)
+            if !settings.metricsManualRouting {
+                internalRouters.append(.init(
+                    name: "prometheus@internal", entryPoints: [settings.metricsEntryPoint], rule: "PathPrefix(`/metrics`)",
+                    priority: Int.max - 1, service: "prometheus@internal"))
+            }
+        }
+        var accessLog: AccessLog?
+        if let options = settings.accessLog {
+            do {
+                accessLog = try AccessLog(options: options)
+            } catch {
+                logger.critical("\(error)")
+                return 1
+            }
+            observers.append(accessLog!)
+        }
         if settings.apiEnabled {
             var apiSettings = APIService.Settings(version: SwitchyardVersion.current)
+            apiSettings.metrics = prometheus == nil ? "" : "prometheus"
+            apiSettings.accessLog = accessLog != nil
             apiSettings.entryPoints = settings.entryPointDocuments
             apiSettings.dashboard = settings.apiDashboard
             apiSettings.traffic = traffic
@@ -119,6 +148,8 @@ enum ProxyCommand {
             entrySettings.readTimeout = entryPoint.readTimeout
             entrySettings.idleTimeout = entryPoint.idleTimeout
             entrySettings.maxConcurrentStreams = entryPoint.maxConcurrentStreams
+            entrySettings.observers = observers
+            entrySettings.connections = connectionGauges.first { $0.entryPoint == entryPoint.name }?.gauge
             if !settings.certificateResolvers.isEmpty {
                 entrySettings.tlsChallengeContext = { challenges.tlsALPNContext(for: $0) }
             }
@@ -136,6 +167,7 @@ enum ProxyCommand {
             logger.critical("\(error)")
             sampler.cancel()
             events.stop()
+            accessLog?.stop()
             return 1
         }
 
@@ -158,6 +190,7 @@ enum ProxyCommand {
                 let table = tableCompiler.compile(update.merged, version: version, previous: store.current)
                 let previousIssues = store.current.status.issues
                 store.publish(table)
+                prometheus?.configurationReloaded(success: true)
                 healthChecks.update(table.healthChecks)
                 traffic.retain(routers: Set(table.status.routers.keys), services: Set(table.status.services.keys))
                 events.publish("version", APIEvent.Version(table: table, changed: update.changedProviders))
@@ -195,6 +228,7 @@ enum ProxyCommand {
             })
         }
 
+        let rotation = accessLog.map { log in LogRotationSignal { log.reopen() } }
         let signal = await ShutdownSignal.wait()
         logger.info("received \(signal); stopping", metadata: ["graceTimeOut": "\(settings.graceTimeout)"])
         ping.startTerminating()
@@ -205,6 +239,8 @@ enum ProxyCommand {
         sampler.cancel()
         events.stop()
         await server.shutdown(graceTimeout: settings.graceTimeout)
+        rotation?.cancel()
+        accessLog?.stop()
         return 0
     }
 }
@@ -265,4 +301,19 @@ private final class OnceBox: @unchecked Sendable {
 private enum SignalSources {
     nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
     static func keep(_ new: [any DispatchSourceSignal]) { sources.append(contentsOf: new) }
+}
+
+/// SIGUSR1: reopen the access log after a rotation, as Traefik does.
+/// (The source is only resumed once and cancelled once.)
+final class LogRotationSignal: @unchecked Sendable {
+    private let source: any DispatchSourceSignal
+
+    init(_ handler: @escaping @Sendable () -> Void) {
+        signal(SIGUSR1, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: DispatchQueue(label: "switchyard.logrotation"))
+        source.setEventHandler(handler: handler)
+        source.resume()
+    }
+
+    func cancel() { source.cancel() }
 }

@@ -6,6 +6,7 @@ import SwitchyardAPI
 import SwitchyardConfig
 import SwitchyardDockerProvider
 import SwitchyardFileProvider
+import SwitchyardObservability
 import SwitchyardProxy
 import SwitchyardRouting
 import SwitchyardUpstream
@@ -53,6 +54,12 @@ struct RuntimeSettings {
     var apiDashboard = true
     /// Each entry point's static options as the API shows them (`/api/entrypoints`).
     var entryPointDocuments: [EntryPointDocument] = []
+    /// `metrics.prometheus`: the metrics, the entry point `/metrics` is routed on, and whether users route it.
+    var metrics: PrometheusMetrics.Options?
+    var metricsEntryPoint = "traefik"
+    var metricsManualRouting = false
+    /// `accessLog`.
+    var accessLog: AccessLog.Options?
 
     enum LogFormat: String {
         case common
@@ -69,8 +76,10 @@ struct RuntimeSettings {
         if options.isEmpty { options["http"] = EntryPointOptions(address: ":80") }
         let apiInsecure = configuration.api?.insecure ?? false
         let pingEntryPoint = configuration.ping.map { $0.entryPoint ?? "traefik" }
+        let prometheus = configuration.metrics?.prometheus
+        let metricsOnTraefik = prometheus.map { ($0.entryPoint ?? "traefik") == "traefik" && $0.manualRouting != true } ?? false
         var implicit: Set<String> = []
-        if (apiInsecure || pingEntryPoint == "traefik") && options["traefik"] == nil {
+        if (apiInsecure || pingEntryPoint == "traefik" || metricsOnTraefik) && options["traefik"] == nil {
             options["traefik"] = EntryPointOptions(address: ":8080")
             implicit.insert("traefik")
         }
@@ -187,6 +196,17 @@ struct RuntimeSettings {
             defaultTransport: defaultTransport)
         settings.certificateResolvers = resolvers
         settings.storePath = storePath
+        if let prometheus {
+            settings.metrics = try resolveMetrics(prometheus, issue: issue)
+            settings.metricsEntryPoint = prometheus.entryPoint ?? "traefik"
+            settings.metricsManualRouting = prometheus.manualRouting ?? false
+            if !settings.metricsManualRouting, options[settings.metricsEntryPoint] == nil {
+                throw issue("metrics.prometheus.entryPoint", "entryPoint \"\(settings.metricsEntryPoint)\" doesn't exist")
+            }
+        }
+        if let accessLog = configuration.accessLog {
+            settings.accessLog = try resolveAccessLog(accessLog, issue: issue)
+        }
         settings.apiEnabled = configuration.api != nil
         settings.apiDashboard = configuration.api?.dashboard ?? true
         let encoder = JSONEncoder()
@@ -199,6 +219,77 @@ struct RuntimeSettings {
             settings.historyKeep = keep
         }
         return settings
+    }
+
+    static func resolveMetrics(
+        _ options: PrometheusOptions, issue: (String, String) -> ConfigurationIssue
+    ) throws(ConfigurationIssue) -> PrometheusMetrics.Options {
+        var metrics = PrometheusMetrics.Options()
+        if let buckets = options.buckets {
+            guard !buckets.isEmpty, buckets.allSatisfy({ $0 > 0 }), buckets == buckets.sorted() else {
+                throw issue("metrics.prometheus.buckets", "give increasing positive durations in seconds, e.g. 0.1,0.3,1.2,5")
+            }
+            metrics.buckets = buckets
+        }
+        metrics.entryPoints = options.addEntryPointsLabels ?? true
+        metrics.routers = options.addRoutersLabels ?? false
+        metrics.services = options.addServicesLabels ?? true
+        return metrics
+    }
+
+    /// Traefik's access-log field names, for `fields.names` given in any letter case.
+    static let accessLogFields = [
+        "ClientAddr", "ClientHost", "ClientPort", "ClientUsername", "DownstreamContentSize", "DownstreamStatus",
+        "Duration", "OriginStatus", "RequestAddr", "RequestContentSize", "RequestCount", "RequestHost", "RequestMethod",
+        "RequestPath", "RequestPort", "RequestProtocol", "RequestScheme", "RetryAttempts", "RouterName", "ServiceAddr",
+        "ServiceName", "ServiceURL", "StartLocal", "StartUTC", "entryPointName", "TableVersion",
+    ]
+
+    static func resolveAccessLog(
+        _ options: AccessLogOptions, issue: (String, String) -> ConfigurationIssue
+    ) throws(ConfigurationIssue) -> AccessLog.Options {
+        var log = AccessLog.Options()
+        log.filePath = options.filePath.flatMap { $0.isEmpty ? nil : $0 }
+        if let format = options.format {
+            guard let known = AccessLog.Format(rawValue: format.lowercased()) else {
+                throw issue("accessLog.format", "unknown format \"\(format)\" (common or json)")
+            }
+            log.format = known
+        }
+        if let size = options.bufferingSize, size > 0 { log.bufferingSize = size }
+        for (index, text) in (options.filters?.statusCodes ?? []).enumerated() {
+            let parts = text.split(separator: "-", maxSplits: 1).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard let low = parts.first ?? nil, let high = parts.count == 2 ? parts[1] : low, low <= high else {
+                throw issue("accessLog.filters.statusCodes[\(index)]", "\"\(text)\" is neither a status nor a range like 500-599")
+            }
+            log.statusCodes.append(low...high)
+        }
+        log.retryAttempts = options.filters?.retryAttempts ?? false
+        if let duration = options.filters?.minDuration {
+            guard duration.nanoseconds >= 0 else { throw issue("accessLog.filters.minDuration", "the duration must not be negative") }
+            log.minDuration = duration.nanoseconds
+        }
+        func mode(_ text: String, _ key: String, allowRedact: Bool) throws(ConfigurationIssue) -> AccessLog.FieldMode {
+            guard let mode = AccessLog.FieldMode(rawValue: text.lowercased()), allowRedact || mode != .redact else {
+                throw issue(key, "unknown mode \"\(text)\" (keep, drop\(allowRedact ? " or redact" : ""))")
+            }
+            return mode
+        }
+        if let text = options.fields?.defaultMode { log.fieldsDefaultMode = try mode(text, "accessLog.fields.defaultMode", allowRedact: false) }
+        for (name, text) in options.fields?.names ?? [:] {
+            let key = "accessLog.fields.names.\(name)"
+            guard let field = accessLogFields.first(where: { $0.lowercased() == name.lowercased() }) else {
+                throw issue(key, "unknown field \"\(name)\"")
+            }
+            log.fieldNames[field] = try mode(text, key, allowRedact: false)
+        }
+        if let text = options.fields?.headers?.defaultMode {
+            log.headersDefaultMode = try mode(text, "accessLog.fields.headers.defaultMode", allowRedact: true)
+        }
+        for (name, text) in options.fields?.headers?.names ?? [:] {
+            log.headerNames[name] = try mode(text, "accessLog.fields.headers.names.\(name)", allowRedact: true)
+        }
+        return log
     }
 
     /// `trustedIPs` (addresses or CIDR ranges) and `insecure`.

@@ -12,6 +12,48 @@ struct StaticConfiguration: Sendable, Hashable, Codable, ConfigModel {
     var serversTransport: StaticServersTransport?
     var certificatesResolvers: [String: CertificatesResolverOptions]?
     var history: HistoryOptions?
+    var metrics: MetricsOptions?
+    var accessLog: AccessLogOptions?
+}
+
+/// `metrics.prometheus`: Traefik's metric set on `/metrics`.
+struct MetricsOptions: Sendable, Hashable, Codable, ConfigModel {
+    var prometheus: PrometheusOptions?
+}
+
+struct PrometheusOptions: Sendable, Hashable, Codable, ConfigModel {
+    var buckets: [Double]?
+    var addEntryPointsLabels: Bool?
+    var addRoutersLabels: Bool?
+    var addServicesLabels: Bool?
+    var entryPoint: String?
+    var manualRouting: Bool?
+}
+
+/// `accessLog`: one line per request.
+struct AccessLogOptions: Sendable, Hashable, Codable, ConfigModel {
+    var filePath: String?
+    var format: String?
+    var bufferingSize: Int?
+    var filters: AccessLogFilters?
+    var fields: AccessLogFields?
+}
+
+struct AccessLogFilters: Sendable, Hashable, Codable, ConfigModel {
+    var statusCodes: [String]?
+    var retryAttempts: Bool?
+    var minDuration: ConfigDuration?
+}
+
+struct AccessLogFields: Sendable, Hashable, Codable, ConfigModel {
+    var defaultMode: String?
+    var names: [String: String]?
+    var headers: AccessLogHeaders?
+}
+
+struct AccessLogHeaders: Sendable, Hashable, Codable, ConfigModel {
+    var defaultMode: String?
+    var names: [String: String]?
 }
 
 struct CertificatesResolverOptions: Sendable, Hashable, Codable, ConfigModel {
