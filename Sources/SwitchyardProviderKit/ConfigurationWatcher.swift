@@ -35,7 +35,27 @@ public actor ConfigurationWatcher {
         ProviderUpdates { [weak self] snapshot in await self?.receive(snapshot) }
     }
 
+    /// Configurations restored from the history, by provider, kept in force while their provider cannot read its
+    /// source; dropped at its first real view.
+    private var restored: [String: ProviderSnapshot] = [:]
+
+    /// Hands the watcher what each provider last defined (from the history), for providers that start unable to
+    /// read their source.
+    public func restore(_ snapshots: [ProviderSnapshot]) {
+        for snapshot in snapshots { restored[snapshot.provider] = snapshot }
+    }
+
     public func receive(_ snapshot: ProviderSnapshot) {
+        var snapshot = snapshot
+        if snapshot.sourceUnavailable, var kept = restored[snapshot.provider] {
+            kept.issues = snapshot.issues + [ConfigurationIssue(
+                .warning, at: SourceLocation(source: snapshot.provider),
+                message: "serving the \(snapshot.provider) provider's configuration from the history until it can read its source")]
+            kept.sourceUnavailable = true
+            snapshot = kept
+        } else if !snapshot.sourceUnavailable {
+            restored[snapshot.provider] = nil
+        }
         if snapshots[snapshot.provider] == snapshot {
             logger.debug("skipping unchanged configuration", metadata: ["provider": "\(snapshot.provider)"])
             return

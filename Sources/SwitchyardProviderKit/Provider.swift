@@ -1,3 +1,4 @@
+import Foundation
 import SwitchyardConfig
 
 /// A source of dynamic configuration (a directory of files, the Docker Engine, the Kubernetes API).
@@ -39,6 +40,9 @@ public struct ProviderSnapshot: Sendable, Hashable {
     /// Files the configuration names (certificates, keys), with a stamp of their content: a new stamp makes a new
     /// snapshot, so the files are read again.
     public var fileStamps: [String: String] = [:]
+    /// The provider could not read its source at all and has no view of its own yet (the Docker Engine cannot be
+    /// reached, the directory does not exist): a configuration restored from the history stays in force for it.
+    public var sourceUnavailable = false
 
     public init(
         provider: String,
@@ -55,3 +59,34 @@ public struct ProviderSnapshot: Sendable, Hashable {
     }
 }
 
+
+extension ProviderSnapshot {
+    /// The part of a merged configuration (qualified names) that `provider` defined, as that provider's snapshot
+    /// (unqualified names; references stay qualified, as the merger leaves them): its HTTP, TCP and UDP resources.
+    /// Nil when it defined none.
+    public static func restored(from merged: DynamicConfiguration, provider: String) -> ProviderSnapshot? {
+        let suffix = "@" + provider
+        guard let data = try? JSONEncoder().encode(merged),
+            var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        else { return nil }
+        var found = false
+        for protocolName in ["http", "tcp", "udp"] {
+            guard var sections = object[protocolName] as? [String: Any] else { continue }
+            for (kind, value) in sections {
+                guard let resources = value as? [String: Any] else { continue }
+                var mine: [String: Any] = [:]
+                for (name, resource) in resources where name.hasSuffix(suffix) {
+                    mine[String(name.dropLast(suffix.count))] = resource
+                }
+                found = found || !mine.isEmpty
+                sections[kind] = mine
+            }
+            object[protocolName] = sections
+        }
+        object["tls"] = nil
+        guard found, let filtered = try? JSONSerialization.data(withJSONObject: object),
+            let configuration = try? JSONDecoder().decode(DynamicConfiguration.self, from: filtered)
+        else { return nil }
+        return ProviderSnapshot(provider: provider, configuration: configuration)
+    }
+}

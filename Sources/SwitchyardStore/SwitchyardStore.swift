@@ -82,6 +82,9 @@ public final class SwitchyardStore: Sendable {
                     not_after REAL NOT NULL, PRIMARY KEY (resolver, domains));
                 """)
         }
+        migrator.registerMigration("history-diff") { db in
+            try db.execute(sql: "ALTER TABLE table_version ADD COLUMN diff TEXT")
+        }
         return migrator
     }
 
@@ -95,10 +98,14 @@ public final class SwitchyardStore: Sendable {
         /// The merged configuration and the issues, as JSON.
         public var configuration: Data
         public var issues: Data
+        /// What changed from the version recorded before it (`ConfigurationDiff`), as JSON; made when recorded.
+        public var diff: Data?
 
         public init(
-            number: Int64, created: Date, changed: [String], routers: Int, errors: Int, configuration: Data, issues: Data
+            number: Int64, created: Date, changed: [String], routers: Int, errors: Int, configuration: Data, issues: Data,
+            diff: Data? = nil
         ) {
+            self.diff = diff
             self.number = number
             self.created = created
             self.changed = changed
@@ -109,18 +116,22 @@ public final class SwitchyardStore: Sendable {
         }
     }
 
-    /// Records a version and keeps the newest `keep`.
+    /// Records a version, with its diff against the newest one recorded before it, and keeps the newest `keep`.
     public func record(_ version: Version, keep: Int) throws {
         try database.write { db in
+            let previous = try String.fetchOne(
+                db, sql: "SELECT configuration FROM table_version WHERE number < ? ORDER BY number DESC LIMIT 1",
+                arguments: [version.number])
+            let diff = try version.diff ?? ConfigurationDiff.between(previous.map { Data($0.utf8) }, version.configuration)
             try db.execute(
                 sql: """
-                    INSERT OR REPLACE INTO table_version (number, created, changed, routers, errors, configuration, issues)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT OR REPLACE INTO table_version (number, created, changed, routers, errors, configuration, issues, diff)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     version.number, version.created.timeIntervalSince1970, version.changed.joined(separator: ","),
                     version.routers, version.errors, String(decoding: version.configuration, as: UTF8.self),
-                    String(decoding: version.issues, as: UTF8.self),
+                    String(decoding: version.issues, as: UTF8.self), String(decoding: diff, as: UTF8.self),
                 ])
             try db.execute(
                 sql: "DELETE FROM table_version WHERE number <= (SELECT MAX(number) FROM table_version) - ?",
@@ -161,7 +172,8 @@ public final class SwitchyardStore: Sendable {
             number: row["number"], created: Date(timeIntervalSince1970: row["created"]),
             changed: changed.isEmpty ? [] : changed.split(separator: ",").map(String.init), routers: row["routers"],
             errors: row["errors"], configuration: full ? Data((row["configuration"] as String).utf8) : Data(),
-            issues: full ? Data((row["issues"] as String).utf8) : Data())
+            issues: full ? Data((row["issues"] as String).utf8) : Data(),
+            diff: full ? (row["diff"] as String?).map { Data($0.utf8) } : nil)
     }
 
     public func account(resolver: String, caServer: String) throws -> StoredAccount? {

@@ -45,4 +45,34 @@ import Testing
         await watcher.finish()
         #expect(await updates.next() == nil)
     }
+
+    @Test func aRestoredConfigurationStaysWhileItsProviderCannotReadItsSource() async throws {
+        let merged = ConfigurationMerger.merge([
+            Fixtures.snapshot(provider: "file", routers: ["a": Fixtures.router("Path(`/a`)")], services: ["s": Fixtures.service(["http://a"])]),
+            Fixtures.snapshot(provider: "docker", routers: ["d": Fixtures.router("Path(`/d`)")]),
+        ])
+        let restored = try #require(ProviderSnapshot.restored(from: merged.configuration, provider: "file"))
+        #expect(restored.configuration.http?.routers?.keys.sorted() == ["a"])
+        #expect(restored.configuration.http?.routers?["a"]?.service == "s@file")
+        #expect(restored.configuration.http?.services?.keys.sorted() == ["s"])
+        #expect(ProviderSnapshot.restored(from: merged.configuration, provider: "kubernetes") == nil)
+
+        let watcher = ConfigurationWatcher(throttle: .zero)
+        var updates = watcher.updates.makeAsyncIterator()
+        await watcher.restore([restored])
+        var unavailable = ProviderSnapshot(provider: "file", configuration: DynamicConfiguration())
+        unavailable.sourceUnavailable = true
+        await watcher.receive(unavailable)
+        let first = try #require(await updates.next())
+        #expect(first.merged.configuration.http?.routers?.keys.sorted() == ["a@file"])
+        #expect(first.merged.issues.contains { $0.message.contains("from the history") })
+        // The first real view replaces it, and the restored one is gone for good.
+        await watcher.receive(Fixtures.snapshot(provider: "file", routers: ["b": Fixtures.router("Path(`/b`)")]))
+        let second = try #require(await updates.next())
+        #expect(second.merged.configuration.http?.routers?.keys.sorted() == ["b@file"])
+        await watcher.receive(unavailable)
+        let third = try #require(await updates.next())
+        #expect(third.merged.configuration.http?.routers == nil || third.merged.configuration.http?.routers?.isEmpty == true)
+        await watcher.finish()
+    }
 }

@@ -303,3 +303,9 @@ class LiveAPITests(E2ETestCase):
         os.kill(proxy.pid, signal.SIGTERM)
         proxy.proc.wait(timeout=20)
         self.assertLess(time.monotonic() - started, 15, "the stream was closed at shutdown, not waited for")
+
+    def test_50l_dashboard_can_be_left_out(self):
+        proxy = self.start_proxy(extra_args=["--api.dashboard=false"])
+        self.assertEqual(request(proxy.api_port, "/dashboard/").status, 404)
+        self.assertEqual(request(proxy.api_port, "/").status, 404)
+        self.assertEqual(request(proxy.api_port, "/api/overview").status, 200)

@@ -287,6 +287,32 @@ class DashboardTests(E2ETestCase):
         self.assertEqual(idle.find_elements(By.CSS_SELECTOR, "svg.spark"), [], "no traffic, no sparkline")
         self.screenshot("traffic", publish=True)
 
+    def test_60i_a_phone_and_a_dark_system_theme(self):
+        backend = self.start_whoami("dash-phone")
+        self.write("p.yml", route_yaml({"phone": {"rule": "Host(`a-rather-long-host-name.example.test`) && PathPrefix(`/api`)",
+                                                  "service": "s"}}, {"s": [backend.url]}))
+        proxy = self.start_dashboard_proxy()
+        proxy.wait_routers(["phone@file"])
+        driver = self.browser()
+        driver.set_window_size(390, 844)
+        self.open(proxy, "/routers")
+        self.wait_css('tr[data-router="phone@file"]')
+        # The page itself does not scroll sideways; wide tables scroll inside their own box.
+        self.assertTrue(driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1"),
+                        "the page is wider than a phone's screen")
+        self.screenshot("phone")
+        light = driver.execute_script("return getComputedStyle(document.body).backgroundColor")
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                               {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+        dark = self.wait_js("const c = getComputedStyle(document.body).backgroundColor;"
+                            "return c !== %r ? c : null" % light, message="the dark theme")
+
+        def luminance(css):
+            r, g, b = [int(x) for x in css[css.index("(") + 1:css.index(")")].split(",")[:3]]
+            return 0.2126 * r + 0.7152 * g + 0.0722 * b
+        self.assertLess(luminance(dark), luminance(light))
+        self.screenshot("dark")
+
     def test_60g_the_routers_page_renders_1000_routers(self):
         backend = self.start_whoami("dash-many")
         lines = ["http:", "  routers:"]

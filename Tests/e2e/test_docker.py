@@ -195,8 +195,10 @@ class DockerCase(harness.E2ETestCase):
         port = harness.free_port()
         self.engine.run_web("remote", port, web_labels("remote", port), self.www)
         proxy.wait_status("remote.docker.test", 200, body_contains="remote", timeout=5)
-        # Without a client certificate the Engine refuses the provider, which says so.
+        # Without a client certificate the Engine refuses the provider, which says so. (Its own history: with the
+        # first proxy's, it would serve that proxy's containers from it while the Engine refuses it.)
         refused = self.start_proxy(dyn_dir=None, name="refused", extra_args=[
+            "--history.path=%s" % os.path.join(self.tmp, "refused.db"),
             "--providers.docker.endpoint=tcp://127.0.0.1:%d" % self.engine.tcp_port,
             "--providers.docker.tls.ca=%s" % os.path.join(t, "ca.pem")])
         refused.wait_rawdata(

@@ -76,3 +76,40 @@ class HistoryTests(E2ETestCase):
         harness_wait(lambda: self.history(second)[1][0]["version"] > before[0], 5, message="a new version recorded")
         after = [v["version"] for v in self.history(second)[1]]
         self.assertEqual(after[-len(before):], before, "the versions of the first run are kept, not overwritten")
+
+    def test_40d_a_version_keeps_its_diff_after_the_one_before_it_is_gone(self):
+        backend = self.start_whoami("k-backend")
+        self.write("app.yml", route_yaml({"app": {"rule": "Host(`app.test`)", "service": "s"}}, {"s": [backend.url]}))
+        proxy = self.start_proxy(throttle="0s", extra_args=["--history.keep=1"])
+        proxy.wait_routers(["app@file"])
+        self.write("app.yml", route_yaml({"app": {"rule": "Host(`app2.test`)", "service": "s"}}, {"s": [backend.url]}))
+        proxy.wait_status("app2.test", 200)
+        status, versions = self.history(proxy)
+        self.assertEqual(len(versions), 1, "keep=1")
+        status, diff = self.history(proxy, "/%d/diff" % versions[0]["version"])
+        self.assertEqual(status, 200, diff)
+        self.assertNotIn("previous", diff, "the version before it is no longer kept")
+        self.assertEqual(diff["changes"], [{"kind": "http.routers", "name": "app@file", "change": "changed",
+                                            "fields": ["rule"]}], "the diff was recorded with the version")
+
+    def test_40e_a_restart_with_its_provider_unreachable_serves_the_last_table(self):
+        import signal
+        backend = self.start_whoami("u-backend")
+        db = os.path.join(self.tmp, "unreachable.db")
+        self.write("app.yml", route_yaml({"app": {"rule": "Host(`app.test`)", "service": "s"}}, {"s": [backend.url]}))
+        first = self.start_proxy(throttle="0s", extra_args=["--history.path=%s" % db])
+        first.wait_routers(["app@file"])
+        first.stop(signal.SIGTERM)
+        # Now the file provider's folder is gone (an unmounted volume) and the Docker Engine is not there.
+        second = self.start_proxy(dyn_dir=None, throttle="0s", name="second", extra_args=[
+            "--history.path=%s" % db, "--providers.file.directory=%s" % os.path.join(self.tmp, "unmounted"),
+            "--providers.docker.endpoint=unix://%s" % os.path.join(self.tmp, "no-docker.sock")])
+        self.assertWhoami(second.wait_status("app.test", 200), "u-backend")
+        # Still served once both providers have reported that they cannot read their source.
+        data = second.wait_rawdata(
+            lambda d: any("Docker Engine" in e.get("message", "") for e in d.get("errors", []))
+            and any("does not exist" in e.get("message", "") for e in d.get("errors", [])),
+            message="both providers' errors")
+        self.assertTrue(any("from the history" in e["message"] for e in data["errors"]), data["errors"])
+        self.assertGreater(data["version"], 0)
+        self.assertWhoami(second.get("/", host="app.test"), "u-backend")

@@ -129,7 +129,8 @@ enum ProxyCommand {
         let lastRecorded = (try? database.versions(limit: 1).first).flatMap { $0 }
         let restored = lastRecorded.flatMap { try? database.version($0.number) }.flatMap { $0 }
         var firstVersion: UInt64 = lastRecorded.map { UInt64(max(1, $0.number)) } ?? 1
-        if let restored, let configuration = try? JSONDecoder().decode(DynamicConfiguration.self, from: restored.configuration) {
+        let restoredConfiguration = restored.flatMap { try? JSONDecoder().decode(DynamicConfiguration.self, from: $0.configuration) }
+        if let restored, let configuration = restoredConfiguration {
             store.publish(compiler.compile(MergedConfiguration(configuration: configuration), version: firstVersion))
             logger.notice(
                 "serving version \(restored.number) from the history until the providers report",
@@ -217,6 +218,9 @@ enum ProxyCommand {
         if let options = settings.fileProvider { enabled.append(FileProvider(options: options, logger: logger)) }
         if let options = settings.dockerProvider { enabled.append(DockerProvider(options: options, logger: logger)) }
         if let acme { enabled.append(acme) }
+        if let restoredConfiguration {
+            await watcher.restore(enabled.compactMap { ProviderSnapshot.restored(from: restoredConfiguration, provider: $0.name) })
+        }
         for provider in enabled {
             providers.append(Task {
                 do {

@@ -140,6 +140,7 @@ actor DockerDiscovery {
         } catch {
             lost(error)
             var kept = lastGood ?? ProviderSnapshot(provider: DockerConfigurationBuilder.providerName, configuration: DynamicConfiguration())
+            kept.sourceUnavailable = lastGood == nil
             kept.issues.append(ConfigurationIssue(
                 at: SourceLocation(source: "providers.docker.endpoint \(client.endpoint)"),
                 message: "cannot reach the Docker Engine: \(error); \(lastGood == nil ? "no containers known yet" : "keeping the last good view")"))

@@ -88,6 +88,11 @@ struct FileConfigurationLoader {
         }
         var snapshot = ProviderSnapshot(provider: provider, configuration: merged, origins: origins, issues: issues)
         snapshot.fileStamps = Self.stamps(of: Self.referencedFiles(in: merged))
+        if let directory = options.directory {
+            var isDirectory: ObjCBool = false
+            snapshot.sourceUnavailable = !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory)
+                || !isDirectory.boolValue
+        }
         return snapshot
     }
 
