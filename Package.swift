@@ -77,6 +77,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SwitchyardKubernetesProvider",
+            dependencies: [
+                "SwitchyardConfig",
+                "SwitchyardProviderKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "providers/kubernetes/Sources",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SwitchyardTLS",
             dependencies: [
                 "SwitchyardConfig",
@@ -235,6 +251,7 @@ let package = Package(
                 "SwitchyardProviderKit",
                 "SwitchyardFileProvider",
                 "SwitchyardDockerProvider",
+                "SwitchyardKubernetesProvider",
                 "SwitchyardACME",
                 "SwitchyardStore",
                 "SwitchyardTLS",
@@ -279,6 +296,11 @@ let package = Package(
         .testTarget(
             name: "SwitchyardDockerProviderTests",
             dependencies: ["SwitchyardDockerProvider", "SwitchyardProviderKit", "SwitchyardRouting", "SwitchyardConfig"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchyardKubernetesProviderTests",
+            dependencies: ["SwitchyardKubernetesProvider", "SwitchyardConfig"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -361,12 +361,13 @@ def route_yaml(routers, services):
 # processes under test
 
 class WhoamiProcess(object):
-    def __init__(self, workdir, name, port=None):
+    def __init__(self, workdir, name, port=None, host=LOOPBACK):
         self.name = name
+        self.host = host
         self.port = port or free_port()
-        self.url = "http://%s:%d" % (LOOPBACK, self.port)
+        self.url = "http://%s:%d" % (host, self.port)
         self.log = os.path.join(workdir, "whoami-%s.log" % name)
-        self.proc = spawn(["whoami", "--address", "%s:%d" % (LOOPBACK, self.port), "--name", name],
+        self.proc = spawn(["whoami", "--address", "%s:%d" % (host, self.port), "--name", name],
                           cwd=workdir, stdout_path=self.log, stderr_path=self.log)
 
     def wait_ready(self, timeout=STARTUP_TIMEOUT):
@@ -374,7 +375,7 @@ class WhoamiProcess(object):
             if self.proc.poll() is not None:
                 raise AssertionError("whoami %s exited with %s: %s" % (self.name, self.proc.returncode,
                                                                        read_text(self.log)[-2000:]))
-            r = try_request(self.port, "/health", timeout=2)
+            r = try_request(self.port, "/health", timeout=2, addr=self.host)
             return r is not None and r.status == 200
         wait_until(ok, timeout, message="whoami %s on port %d" % (self.name, self.port))
         return self
@@ -676,8 +677,8 @@ class E2ETestCase(unittest.TestCase):
         # fall back to the outcome's own flag
         return not getattr(outcome, "success", True)
 
-    def start_whoami(self, name, wait=True):
-        w = WhoamiProcess(self.tmp, name)
+    def start_whoami(self, name, wait=True, host=LOOPBACK, port=None):
+        w = WhoamiProcess(self.tmp, name, port=port, host=host)
         self.addCleanup(w.stop)
         if wait:
             w.wait_ready()

@@ -7,6 +7,7 @@ import SwitchyardAPI
 import SwitchyardConfig
 import SwitchyardDockerProvider
 import SwitchyardFileProvider
+import SwitchyardKubernetesProvider
 import SwitchyardObservability
 import SwitchyardProviderKit
 import SwitchyardProxy
@@ -217,6 +218,7 @@ enum ProxyCommand {
         var enabled: [any Provider] = []
         if let options = settings.fileProvider { enabled.append(FileProvider(options: options, logger: logger)) }
         if let options = settings.dockerProvider { enabled.append(DockerProvider(options: options, logger: logger)) }
+        if let options = settings.kubernetesIngress { enabled.append(KubernetesIngressProvider(options: options, logger: logger)) }
         if let acme { enabled.append(acme) }
         if let restoredConfiguration {
             await watcher.restore(enabled.compactMap { ProviderSnapshot.restored(from: restoredConfiguration, provider: $0.name) })

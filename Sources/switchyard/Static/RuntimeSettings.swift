@@ -6,6 +6,7 @@ import SwitchyardAPI
 import SwitchyardConfig
 import SwitchyardDockerProvider
 import SwitchyardFileProvider
+import SwitchyardKubernetesProvider
 import SwitchyardObservability
 import SwitchyardProxy
 import SwitchyardRouting
@@ -30,6 +31,7 @@ struct RuntimeSettings {
     var defaultEntryPoints: [String]
     var fileProvider: FileProviderOptions?
     var dockerProvider: DockerProviderOptions?
+    var kubernetesIngress: KubernetesIngressOptions?
     var throttle: Duration
     var apiInsecure: Bool
     var pingEntryPoint: String?
@@ -206,6 +208,22 @@ struct RuntimeSettings {
         }
         if let accessLog = configuration.accessLog {
             settings.accessLog = try resolveAccessLog(accessLog, issue: issue)
+        }
+        if let ingress = configuration.providers?.kubernetesIngress {
+            let connection = try KubernetesConnection.resolve(
+                endpoint: ingress.endpoint, token: ingress.token, certAuthFilePath: ingress.certAuthFilePath,
+                environment: ProcessInfo.processInfo.environment)
+            var options = KubernetesIngressOptions(connection: connection)
+            options.namespaces = ingress.namespaces ?? []
+            options.labelSelector = ingress.labelSelector
+            options.ingressClass = ingress.ingressClass.flatMap { $0.isEmpty ? nil : $0 }
+            if let throttle = ingress.throttleDuration {
+                guard throttle.nanoseconds >= 0 else {
+                    throw issue("providers.kubernetesIngress.throttleDuration", "the duration must not be negative")
+                }
+                options.throttle = .nanoseconds(throttle.nanoseconds)
+            }
+            settings.kubernetesIngress = options
         }
         settings.apiEnabled = configuration.api != nil
         settings.apiDashboard = configuration.api?.dashboard ?? true

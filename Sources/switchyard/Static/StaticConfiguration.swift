@@ -147,6 +147,18 @@ struct ProvidersOptions: Sendable, Hashable, Codable, ConfigModel {
     var providersThrottleDuration: ConfigDuration?
     var file: FileProviderStaticOptions?
     var docker: DockerProviderStaticOptions?
+    var kubernetesIngress: KubernetesIngressStaticOptions?
+}
+
+/// `providers.kubernetesIngress`, with Traefik's names.
+struct KubernetesIngressStaticOptions: Sendable, Hashable, Codable, ConfigModel {
+    var endpoint: String?
+    var token: String?
+    var certAuthFilePath: String?
+    var namespaces: [String]?
+    var labelSelector: String?
+    var ingressClass: String?
+    var throttleDuration: ConfigDuration?
 }
 
 struct DockerProviderStaticOptions: Sendable, Hashable, Codable, ConfigModel {

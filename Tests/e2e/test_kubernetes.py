@@ -1,0 +1,185 @@
+"""The Kubernetes Ingress provider against the test API server (kube_api.py): list + watch over TLS with a bearer
+token, Ingress → Service → EndpointSlice → pods (whoami on 127.0.0.x), live changes, 410 Gone, a wrong token."""
+
+import threading
+import time
+
+from harness import E2ETestCase, request, wait_until
+
+try:
+    from kube_api import KubeAPIServer
+except ImportError:  # the module lands with its own tests
+    KubeAPIServer = None
+
+
+def service(namespace, name, port=80, port_name="http"):
+    return {"apiVersion": "v1", "kind": "Service", "metadata": {"namespace": namespace, "name": name},
+            "spec": {"type": "ClusterIP", "ports": [{"name": port_name, "port": port, "targetPort": port_name,
+                                                     "protocol": "TCP"}]}}
+
+
+def endpoint_slice(namespace, service_name, pods, port_name="http", name=None):
+    """pods: [(whoami, ready)]"""
+    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+            "metadata": {"namespace": namespace, "name": name or service_name + "-abcde",
+                         "labels": {"kubernetes.io/service-name": service_name}},
+            "endpoints": [{"addresses": [pod.host], "conditions": {"ready": ready, "serving": ready, "terminating": False}}
+                          for pod, ready in pods],
+            "ports": [{"name": port_name, "port": pods[0][0].port if pods else 80, "protocol": "TCP"}]}
+
+
+def ingress(namespace, name, host, path, service_name, port_name="http", path_type="Prefix", annotations=None,
+            class_name=None):
+    spec = {"rules": [{"host": host, "http": {"paths": [
+        {"path": path, "pathType": path_type,
+         "backend": {"service": {"name": service_name, "port": {"name": port_name}}}}]}}]}
+    if class_name:
+        spec["ingressClassName"] = class_name
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"namespace": namespace, "name": name, "annotations": annotations or {}}, "spec": spec}
+
+
+class KubernetesIngressTests(E2ETestCase):
+
+    def setUp(self):
+        if KubeAPIServer is None:
+            self.skipTest("Tests/e2e/kube_api.py is missing")
+        super(KubernetesIngressTests, self).setUp()
+        self.api = KubeAPIServer(self.tmp)
+        self.api.start()
+        self.addCleanup(self.api.stop)
+
+    def pods(self, count, first=2):
+        # Pods on their own loopback addresses, all on one port, as a Service's endpoints are.
+        port = None
+        pods = []
+        for index in range(count):
+            pod = self.start_whoami("pod-%d" % (first + index), host="127.0.0.%d" % (first + index), port=port)
+            port = pod.port
+            pods.append(pod)
+        return pods
+
+    def start_k8s_proxy(self, extra=()):
+        proxy = self.start_proxy(dyn_dir=None, extra_args=[
+            "--providers.kubernetesIngress.endpoint=%s" % self.api.url,
+            "--providers.kubernetesIngress.token=%s" % self.api.token,
+            "--providers.kubernetesIngress.certAuthFilePath=%s" % self.api.ca_path,
+            "--providers.kubernetesIngress.throttleDuration=0s"] + list(extra))
+        return proxy
+
+    def test_80a_an_ingress_routes_to_its_pods_and_follows_changes_within_a_second(self):
+        pod, = self.pods(1)
+        self.api.apply(service("shop", "web"))
+        self.api.apply(endpoint_slice("shop", "web", [(pod, True)]))
+        self.api.apply(ingress("shop", "front", "shop.test", "/", "web"))
+        proxy = self.start_k8s_proxy()
+        self.assertWhoami(proxy.wait_status("shop.test", 200, timeout=10), "pod-2")
+        data = proxy.rawdata()
+        names = [n for n in data["routers"] if n.endswith("@kubernetes")]
+        self.assertEqual(len(names), 1, names)
+        self.assertEqual(data["routers"][names[0]]["rule"], "Host(`shop.test`)")
+        # Modified: the path moves; within a second the old one is gone.
+        started = time.monotonic()
+        self.api.apply(ingress("shop", "front", "shop.test", "/api", "web"))
+        proxy.wait_status("shop.test", 404, path="/", timeout=1.0)
+        self.assertEqual(proxy.get("/api/x", host="shop.test").status, 200)
+        # Deleted: gone within a second.
+        self.api.delete("networking.k8s.io/v1", "Ingress", "shop", "front")
+        proxy.wait_status("shop.test", 404, path="/api/x", timeout=1.0)
+        self.assertLess(time.monotonic() - started, 5)
+
+    def test_80b_endpoints_scale_out_and_a_not_ready_one_leaves_without_failures(self):
+        pods = self.pods(3)
+        self.api.apply(service("shop", "web"))
+        self.api.apply(endpoint_slice("shop", "web", [(pods[0], True)]))
+        self.api.apply(ingress("shop", "front", "shop.test", "/", "web"))
+        proxy = self.start_k8s_proxy()
+        proxy.wait_status("shop.test", 200, timeout=10)
+        self.api.apply(endpoint_slice("shop", "web", [(p, True) for p in pods]))
+
+        def spread():
+            seen = {proxy.get("/", host="shop.test").text.split("Hostname: ")[1].split()[0] for _ in range(9)}
+            return seen if len(seen) == 3 else None
+        wait_until(spread, 5.0, interval=0.1, message="load spread over 3 pods")
+        # Under load, pod-4 turns not ready: no request fails, and it gets no more.
+        failures, stop = [], threading.Event()
+
+        def load():
+            deadline = time.monotonic() + 10
+            while not stop.is_set() and time.monotonic() < deadline:
+                r = proxy.get("/", host="shop.test")
+                if r.status != 200:
+                    failures.append(r.status)
+        worker = threading.Thread(target=load, daemon=True)
+        worker.start()
+        time.sleep(0.3)
+        self.api.apply(endpoint_slice("shop", "web", [(pods[0], True), (pods[1], True), (pods[2], False)]))
+        wait_until(lambda: all("pod-4" not in proxy.get("/", host="shop.test").text for _ in range(6)), 5.0,
+                   message="pod-4 out of the rotation")
+        stop.set()
+        worker.join(15)
+        self.assertEqual(failures, [])
+
+    def test_80c_a_cut_watch_and_410_gone_relist_without_loss_or_duplicates(self):
+        pod, = self.pods(1)
+        self.api.apply(service("shop", "web"))
+        self.api.apply(endpoint_slice("shop", "web", [(pod, True)]))
+        self.api.apply(ingress("shop", "one", "one.test", "/", "web"))
+        proxy = self.start_k8s_proxy()
+        proxy.wait_status("one.test", 200, timeout=10)
+        self.api.wait_for_watchers(5, 10)
+        lists_before = len([r for r in self.api.requests if r[0] == "GET" and "watch" not in r[2]])
+        # Changes while no watch is open, then the history is compacted: resuming from the old version gives 410.
+        self.api.apply(ingress("shop", "two", "two.test", "/", "web"))
+        self.api.delete("networking.k8s.io/v1", "Ingress", "shop", "one")
+        self.api.compact()
+        self.api.cut_watches(graceful=True)
+        proxy.wait_status("two.test", 200, timeout=10)
+        proxy.wait_status("one.test", 404, timeout=5)
+        lists_after = len([r for r in self.api.requests if r[0] == "GET" and "watch" not in r[2]])
+        self.assertGreater(lists_after, lists_before, "listed again after the watch was lost")
+        self.assertIn("410 Gone", proxy.log(), "the resumed watch was answered 410 Gone")
+        routers = [n for n in proxy.rawdata()["routers"] if n.endswith("@kubernetes")]
+        self.assertEqual(len(routers), 1, routers)
+
+    def test_80d_a_wrong_token_is_a_clear_error_and_the_last_view_stays(self):
+        pod, = self.pods(1)
+        self.api.apply(service("shop", "web"))
+        self.api.apply(endpoint_slice("shop", "web", [(pod, True)]))
+        self.api.apply(ingress("shop", "front", "shop.test", "/", "web"))
+        proxy = self.start_k8s_proxy()
+        proxy.wait_status("shop.test", 200, timeout=10)
+        self.api.token = "rotated-elsewhere"
+        self.api.cut_watches()
+        data = proxy.wait_rawdata(lambda d: any("401" in e.get("message", "") for e in d.get("errors", [])),
+                                  timeout=10, message="the 401 reported")
+        message = next(e["message"] for e in data["errors"] if "401" in e["message"])
+        self.assertIn("Unauthorized", message)
+        self.assertEqual(proxy.get("/", host="shop.test").status, 200, "the last good view stays")
+
+    def test_80e_classes_decide_which_ingresses_are_served(self):
+        pod, = self.pods(1)
+        self.api.apply(service("shop", "web"))
+        self.api.apply(endpoint_slice("shop", "web", [(pod, True)]))
+        self.api.apply({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "switchyard"},
+                        "spec": {"controller": "switchyard.dev/ingress-controller"}})
+        self.api.apply({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "nginx"},
+                        "spec": {"controller": "k8s.io/ingress-nginx"}})
+        self.api.apply(ingress("shop", "ours", "ours.test", "/", "web", class_name="switchyard"))
+        self.api.apply(ingress("shop", "classless", "classless.test", "/", "web"))
+        self.api.apply(ingress("shop", "theirs", "theirs.test", "/", "web", class_name="nginx"))
+        self.api.apply(ingress("shop", "exact", "exact.test", "/only", "web", path_type="Exact",
+                               annotations={"traefik.ingress.kubernetes.io/router.priority": "42"}))
+        self.api.apply(ingress("shop", "broken", "broken.test", "/", "missing"))
+        proxy = self.start_k8s_proxy()
+        proxy.wait_status("ours.test", 200, timeout=10)
+        self.assertEqual(proxy.get("/", host="classless.test").status, 200)
+        self.assertEqual(proxy.get("/", host="theirs.test").status, 404)
+        self.assertEqual(proxy.get("/only", host="exact.test").status, 200)
+        self.assertEqual(proxy.get("/only/not", host="exact.test").status, 404)
+        data = proxy.rawdata()
+        exact = next(r for n, r in data["routers"].items() if n.startswith("shop-exact"))
+        self.assertEqual((exact["rule"], exact["priority"]), ("Host(`exact.test`) && Path(`/only`)", 42))
+        issue = next(e for e in data["errors"] if "missing" in e["message"])
+        self.assertIn("Ingress shop/broken", str(issue["location"]))
+        self.assertIn("spec.rules[0].http.paths[0].backend.service.name", issue.get("keyPath", ""))
