@@ -1109,38 +1109,40 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 raise APIError(400, "BadRequest", "invalid timeoutSeconds")
         rv_param = query.get("resourceVersion", "")
+        n = None if rv_param in ("", "0") else _parse_rv(rv_param)
+        if api._stopping:
+            raise APIError(503, "ServiceUnavailable", "server is shutting down")
         w = _Watch(rt, namespace, label_reqs, field_reqs, self.connection)
+        api_version = join_api_version(rt.group, rt.version)
+        # headers first (a real server answers 200 and then streams; an expired version is an ERROR event)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Cache-Control", "no-cache, private")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
         expired = None
         initial_end_rv = None
         with api._cond:
-            if api._stopping:
-                raise APIError(503, "ServiceUnavailable", "server is shutting down")
-            if rv_param in ("", "0") or initial_events:
+            if n is None or initial_events:
                 # synthetic ADDED events for the current state, then live events
                 for key in sorted(api._objects, key=lambda k: (k[3] or "", k[4])):
                     if key[:3] == (rt.group, rt.version, rt.plural) and w.matches(api._objects[key]):
                         w.queue.append(("ADDED", api._objects[key]))
                 if initial_events:
                     initial_end_rv = api._rv
+            elif n < api._compacted_rv:
+                expired = "too old resource version: %d (%d)" % (n, api._compacted_rv)
             else:
-                n = _parse_rv(rv_param)
-                if n < api._compacted_rv:
-                    expired = "too old resource version: %d (%d)" % (n, api._compacted_rv)
-                else:
-                    for ev_rv, ev_rt, etype, obj, old in api._history:
-                        if ev_rv > n and ev_rt == rt:
-                            t = w.translate(etype, obj, old)
-                            if t is not None:
-                                w.queue.append((t, obj))
-            if expired is None:
+                for ev_rv, ev_rt, etype, obj, old in api._history:
+                    if ev_rv > n and ev_rt == rt:
+                        t = w.translate(etype, obj, old)
+                        if t is not None:
+                            w.queue.append((t, obj))
+            if expired is None and not api._stopping:
                 api._watches.add(w)
                 api._cond.notify_all()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Cache-Control", "no-cache, private")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        api_version = join_api_version(rt.group, rt.version)
+            else:
+                w.cut = True
         if expired is not None:
             api._log("watch %s from %s: expired" % (rt.plural, rv_param))
             self._chunk({"type": "ERROR", "object": status_object(410, "Expired", expired)})
@@ -1148,6 +1150,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         abrupt = False
         try:
+            if w.cut:
+                raise OSError("server stopping")
             if initial_end_rv is not None:
                 with api._cond:
                     events = list(w.queue)

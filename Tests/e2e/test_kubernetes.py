@@ -183,3 +183,118 @@ class KubernetesIngressTests(E2ETestCase):
         issue = next(e for e in data["errors"] if "missing" in e["message"])
         self.assertIn("Ingress shop/broken", str(issue["location"]))
         self.assertIn("spec.rules[0].http.paths[0].backend.service.name", issue.get("keyPath", ""))
+
+
+def ingress_route(namespace, name, match, services, middlewares=None, group="switchyard.dev", entry_points=None, tls=None):
+    route = {"match": match, "kind": "Rule", "services": services}
+    if middlewares:
+        route["middlewares"] = middlewares
+    spec = {"routes": [route]}
+    if entry_points:
+        spec["entryPoints"] = entry_points
+    if tls:
+        spec["tls"] = tls
+    return {"apiVersion": "%s/v1alpha1" % group, "kind": "IngressRoute",
+            "metadata": {"namespace": namespace, "name": name}, "spec": spec}
+
+
+class KubernetesCRDTests(E2ETestCase):
+
+    def setUp(self):
+        if KubeAPIServer is None:
+            self.skipTest("Tests/e2e/kube_api.py is missing")
+        super(KubernetesCRDTests, self).setUp()
+
+    def start_api(self, **kw):
+        self.api = KubeAPIServer(self.tmp, **kw)
+        self.api.start()
+        self.addCleanup(self.api.stop)
+        return self.api
+
+    def pod_service(self, namespace, name, count=1, first=2):
+        pods, port = [], None
+        for index in range(count):
+            pod = self.start_whoami("%s-%d" % (name, index), host="127.0.0.%d" % (first + index), port=port)
+            port = pod.port
+            pods.append(pod)
+        self.api.apply(service(namespace, name))
+        self.api.apply(endpoint_slice(namespace, name, [(p, True) for p in pods]))
+        return pods
+
+    def start_crd_proxy(self, extra=()):
+        return self.start_proxy(dyn_dir=None, extra_args=[
+            "--providers.kubernetesCRD.endpoint=%s" % self.api.url,
+            "--providers.kubernetesCRD.token=%s" % self.api.token,
+            "--providers.kubernetesCRD.certAuthFilePath=%s" % self.api.ca_path,
+            "--providers.kubernetesCRD.throttleDuration=0s"] + list(extra))
+
+    def test_81a_an_ingress_route_with_a_middleware_and_a_weighted_traefik_service(self):
+        self.start_api()
+        self.pod_service("shop", "blue", first=2)
+        self.pod_service("shop", "green", first=3)
+        self.api.apply({"apiVersion": "switchyard.dev/v1alpha1", "kind": "Middleware",
+                        "metadata": {"namespace": "shop", "name": "strip"},
+                        "spec": {"stripPrefix": {"prefixes": ["/shop"]}}})
+        self.api.apply({"apiVersion": "switchyard.dev/v1alpha1", "kind": "TraefikService",
+                        "metadata": {"namespace": "shop", "name": "canary"},
+                        "spec": {"weighted": {"services": [{"name": "blue", "port": "http", "weight": 3},
+                                                           {"name": "green", "port": "http", "weight": 1}]}}})
+        self.api.apply(ingress_route("shop", "front", "Host(`shop.test`) && PathPrefix(`/shop`)",
+                                     [{"name": "canary", "kind": "TraefikService"}],
+                                     middlewares=[{"name": "strip"}]))
+        proxy = self.start_crd_proxy()
+        first = proxy.wait_status("shop.test", 200, path="/shop/cart", timeout=10)
+        self.assertIn("GET /cart ", first.text, "stripPrefix from the Middleware")
+        hosts = [proxy.get("/shop/x", host="shop.test").text.split("Hostname: ")[1].split()[0] for _ in range(8)]
+        self.assertEqual((hosts.count("blue-0"), hosts.count("green-0")), (6, 2), hosts)
+        data = proxy.rawdata()
+        router = next(r for n, r in data["routers"].items() if n.startswith("shop-front-"))
+        self.assertEqual(router["middlewares"], ["shop-strip@kubernetescrd"])
+        # Modified and deleted within a second.
+        self.api.apply(ingress_route("shop", "front", "Host(`shop2.test`)", [{"name": "blue", "port": 80}]))
+        proxy.wait_status("shop2.test", 200, timeout=1.0)
+        proxy.wait_status("shop.test", 404, path="/shop/x", timeout=1.0)
+        self.api.delete("switchyard.dev/v1alpha1", "IngressRoute", "shop", "front")
+        proxy.wait_status("shop2.test", 404, timeout=1.0)
+
+    def test_81b_traefik_io_objects_are_read_and_an_unserved_group_is_no_error(self):
+        self.start_api(exclude_groups=["switchyard.dev"])
+        self.pod_service("default", "web")
+        self.api.apply(ingress_route("default", "legacy", "Host(`legacy.test`)", [{"name": "web", "port": "http"}],
+                                     group="traefik.io"))
+        proxy = self.start_crd_proxy()
+        self.assertWhoami(proxy.wait_status("legacy.test", 200, timeout=10), "web-0")
+        errors = [e for e in proxy.rawdata().get("errors", []) if "kubernetesCRD" in str(e.get("location"))]
+        self.assertEqual(errors, [], "a group the server does not serve is not an error")
+
+    def test_81c_cross_namespace_references_need_allow_cross_namespace(self):
+        self.start_api()
+        self.pod_service("backend", "api")
+        self.api.apply(ingress_route("front", "far", "Host(`far.test`)",
+                                     [{"name": "api", "namespace": "backend", "port": "http"}]))
+        proxy = self.start_crd_proxy()
+        data = proxy.wait_rawdata(lambda d: any("allowCrossNamespace" in e.get("message", "") for e in d.get("errors", [])),
+                                  timeout=10, message="the refused reference")
+        issue = next(e for e in data["errors"] if "allowCrossNamespace" in e["message"])
+        self.assertIn("IngressRoute front/far", str(issue["location"]))
+        self.assertEqual(issue["keyPath"], "spec.routes[0].services[0].namespace")
+        self.assertEqual(proxy.get("/", host="far.test").status, 404)
+        allowed = self.start_crd_proxy(extra=["--providers.kubernetesCRD.allowCrossNamespace=true"])
+        self.assertWhoami(allowed.wait_status("far.test", 200, timeout=10), "api-0")
+
+    def test_81d_a_bad_middleware_names_the_object_and_the_field(self):
+        self.start_api()
+        self.pod_service("shop", "web")
+        self.api.apply({"apiVersion": "switchyard.dev/v1alpha1", "kind": "Middleware",
+                        "metadata": {"namespace": "shop", "name": "typo"},
+                        "spec": {"stripPrefix": {"prefixs": ["/x"]}}})
+        self.api.apply(ingress_route("shop", "uses-typo", "Host(`typo.test`)", [{"name": "web", "port": "http"}],
+                                     middlewares=[{"name": "typo"}]))
+        self.api.apply(ingress_route("shop", "fine", "Host(`fine.test`)", [{"name": "web", "port": "http"}]))
+        proxy = self.start_crd_proxy()
+        proxy.wait_status("fine.test", 200, timeout=10)
+        data = proxy.rawdata()
+        issue = next(e for e in data["errors"] if "prefixs" in e["message"])
+        self.assertIn("Middleware shop/typo", str(issue["location"]))
+        self.assertIn("prefixes", issue["message"], "the right key is suggested")
+        self.assertEqual(proxy.get("/", host="typo.test").status, 404)

@@ -32,6 +32,7 @@ struct RuntimeSettings {
     var fileProvider: FileProviderOptions?
     var dockerProvider: DockerProviderOptions?
     var kubernetesIngress: KubernetesIngressOptions?
+    var kubernetesCRD: KubernetesCRDOptions?
     var throttle: Duration
     var apiInsecure: Bool
     var pingEntryPoint: String?
@@ -224,6 +225,22 @@ struct RuntimeSettings {
                 options.throttle = .nanoseconds(throttle.nanoseconds)
             }
             settings.kubernetesIngress = options
+        }
+        if let crd = configuration.providers?.kubernetesCRD {
+            let connection = try KubernetesConnection.resolve(
+                endpoint: crd.endpoint, token: crd.token, certAuthFilePath: crd.certAuthFilePath,
+                environment: ProcessInfo.processInfo.environment, optionsKey: "providers.kubernetesCRD")
+            var options = KubernetesCRDOptions(connection: connection)
+            options.namespaces = crd.namespaces ?? []
+            options.labelSelector = crd.labelSelector
+            options.allowCrossNamespace = crd.allowCrossNamespace ?? false
+            if let throttle = crd.throttleDuration {
+                guard throttle.nanoseconds >= 0 else {
+                    throw issue("providers.kubernetesCRD.throttleDuration", "the duration must not be negative")
+                }
+                options.throttle = .nanoseconds(throttle.nanoseconds)
+            }
+            settings.kubernetesCRD = options
         }
         settings.apiEnabled = configuration.api != nil
         settings.apiDashboard = configuration.api?.dashboard ?? true

@@ -148,6 +148,18 @@ struct ProvidersOptions: Sendable, Hashable, Codable, ConfigModel {
     var file: FileProviderStaticOptions?
     var docker: DockerProviderStaticOptions?
     var kubernetesIngress: KubernetesIngressStaticOptions?
+    var kubernetesCRD: KubernetesCRDStaticOptions?
+}
+
+/// `providers.kubernetesCRD`, with Traefik's names.
+struct KubernetesCRDStaticOptions: Sendable, Hashable, Codable, ConfigModel {
+    var endpoint: String?
+    var token: String?
+    var certAuthFilePath: String?
+    var namespaces: [String]?
+    var labelSelector: String?
+    var allowCrossNamespace: Bool?
+    var throttleDuration: ConfigDuration?
 }
 
 /// `providers.kubernetesIngress`, with Traefik's names.

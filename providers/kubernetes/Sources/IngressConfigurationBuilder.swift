@@ -156,55 +156,26 @@ struct IngressConfigurationBuilder {
             fail(ingress, field, "only service backends are supported")
             return nil
         }
-        guard let service = services["\(namespace)/\(reference.name)"] else {
-            fail(ingress, field + ".service.name", "the Service \(namespace)/\(reference.name) does not exist")
+        let port: IntOrString? = reference.port?.number.map { .int($0) } ?? reference.port?.name.map { .string($0) }
+        let found: (servers: [LoadBalancerServer], portLabel: String)
+        do {
+            found = try ServiceServers(services: services, slices: slices).servers(
+                namespace: namespace, name: reference.name, port: port)
+        } catch {
+            fail(ingress, field + ".service." + error.field, error.message)
             return nil
         }
-        let ports = service.spec?.ports ?? []
-        let wanted = reference.port
-        let port: Service.Port?
-        if let number = wanted?.number {
-            port = ports.first { $0.port == number }
-        } else if let name = wanted?.name {
-            port = ports.first { $0.name == name }
-        } else {
-            port = ports.count == 1 ? ports.first : nil
-        }
-        let portLabel = wanted?.number.map(String.init) ?? wanted?.name ?? ""
-        let name = Self.name(namespace, reference.name, portLabel)
+        let name = Self.name(namespace, reference.name, found.portLabel)
         if configuration.http?.services?[name] != nil { return name }
-        var servers: [LoadBalancerServer] = []
-        if service.spec?.type == "ExternalName", let external = service.spec?.externalName {
-            let number = port?.port ?? wanted?.number ?? 80
-            servers = [LoadBalancerServer(url: "\(Self.scheme(port, number))://\(external):\(number)")]
-        } else {
-            guard let port else {
-                fail(ingress, field + ".service.port", "the Service \(namespace)/\(reference.name) has no port \(portLabel.isEmpty ? "(give one)" : portLabel)")
-                return nil
-            }
-            for slice in slices where slice.metadata.namespace == namespace && slice.serviceName == reference.name {
-                // The slice's port of the same name as the Service's port (unnamed when the Service has one port).
-                guard let target = slice.ports?.first(where: { ($0.name ?? "") == (port.name ?? "") })?.port else { continue }
-                for endpoint in slice.endpoints ?? [] where endpoint.conditions?.ready ?? true {
-                    for address in endpoint.addresses {
-                        let host = address.contains(":") ? "[\(address)]" : address
-                        servers.append(LoadBalancerServer(url: "\(Self.scheme(port, target))://\(host):\(target)"))
-                    }
-                }
-            }
-        }
         var balancer = LoadBalancerService()
-        balancer.servers = servers.sorted { ($0.url ?? "") < ($1.url ?? "") }
+        balancer.servers = found.servers
         var definition = HTTPService()
         definition.loadBalancer = balancer
         configuration.http?.services?[name] = definition
-        origins[ResourceKey(.httpService, name)] = SourceLocation(source: service.reference)
+        if let service = services["\(namespace)/\(reference.name)"] {
+            origins[ResourceKey(.httpService, name)] = SourceLocation(source: service.reference)
+        }
         return name
-    }
-
-    /// `https` for a port named `https` or numbered 443, as Traefik decides.
-    static func scheme(_ port: Service.Port?, _ number: Int) -> String {
-        port?.name == "https" || number == 443 || port?.port == 443 ? "https" : "http"
     }
 
     /// A resource name from its parts: letters, digits and `-` only.

@@ -48,50 +48,24 @@ public final class KubernetesIngressProvider: Provider {
         let services = ResourceMirror<Service>(paths: paths("/api/v1", "services"))
         let slices = ResourceMirror<EndpointSlice>(paths: paths("/apis/discovery.k8s.io/v1", "endpointslices"))
         let secrets = ResourceMirror<Secret>(paths: paths("/api/v1", "secrets"))
-        let (signals, signal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let changed: @Sendable () async -> Void = { signal.yield() }
-        let logger = self.logger
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await ingresses.run(client: client, logger: logger, changed: changed) }
-            group.addTask { await classes.run(client: client, logger: logger, changed: changed) }
-            group.addTask { await services.run(client: client, logger: logger, changed: changed) }
-            group.addTask { await slices.run(client: client, logger: logger, changed: changed) }
-            group.addTask { await secrets.run(client: client, logger: logger, changed: changed) }
-            group.addTask {
-                var lastSent: ProviderSnapshot?
-                for await _ in signals {
-                    var builder = IngressConfigurationBuilder(
-                        ingressClass: self.options.ingressClass, ingresses: Array(ingresses.objects.values),
-                        classes: Array(classes.objects.values), services: services.objects,
-                        slices: Array(slices.objects.values), secrets: secrets.objects)
-                    var snapshot = builder.build()
-                    let mirrors: [(String, Bool, [String: String])] = [
-                        ("Ingress", ingresses.ready, ingresses.errors), ("IngressClass", classes.ready, classes.errors),
-                        ("Service", services.ready, services.errors), ("EndpointSlice", slices.ready, slices.errors),
-                        ("Secret", secrets.ready, secrets.errors),
-                    ]
-                    for (kind, _, errors) in mirrors {
-                        for (path, message) in errors.sorted(by: { $0.key < $1.key }) {
-                            snapshot.issues.append(ConfigurationIssue(
-                                at: SourceLocation(source: "providers.kubernetesIngress \(self.options.connection.endpoint)"),
-                                message: "cannot follow the \(kind) objects at \(path): \(message); keeping the last good view"))
-                        }
-                    }
-                    // Until every kind has been listed once, the view is partial: it is sent only as an error, so a
-                    // configuration restored from the history stays in force.
-                    let ready = mirrors.allSatisfy { $0.1 }
-                    if !ready {
-                        guard mirrors.contains(where: { !$0.2.isEmpty }) else { continue }
-                        snapshot.sourceUnavailable = true
-                    }
-                    guard snapshot != lastSent else { continue }
-                    lastSent = snapshot
-                    await updates.send(snapshot)
-                    try? await Task.sleep(for: self.options.throttle)
-                }
-            }
-            await group.next()
-            group.cancelAll()
+        let options = self.options
+        await MirroredProvider.run(
+            client: client, logger: logger, mirrors: [ingresses, classes, services, slices, secrets],
+            throttle: options.throttle, updates: updates
+        ) {
+            var builder = IngressConfigurationBuilder(
+                ingressClass: options.ingressClass, ingresses: Array(ingresses.objects.values),
+                classes: Array(classes.objects.values), services: services.objects,
+                slices: Array(slices.objects.values), secrets: secrets.objects)
+            var snapshot = builder.build()
+            let status = KubernetesProviderStatus(
+                source: "providers.kubernetesIngress \(options.connection.endpoint)",
+                mirrors: [
+                    ("Ingress", ingresses.ready, ingresses.errors), ("IngressClass", classes.ready, classes.errors),
+                    ("Service", services.ready, services.errors), ("EndpointSlice", slices.ready, slices.errors),
+                    ("Secret", secrets.ready, secrets.errors),
+                ])
+            return status.apply(to: &snapshot) ? snapshot : nil
         }
     }
 }

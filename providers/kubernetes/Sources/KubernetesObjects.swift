@@ -155,3 +155,132 @@ struct Secret: KubernetesObject {
         data?[key].flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) }
     }
 }
+
+/// Any JSON value, kept as it came (a CRD's `spec` that the configuration decoder reads).
+enum JSONValue: Codable, Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .number(value)
+        } else if let value = try? container.decode(String.self) {
+            self = .string(value)
+        } else if let value = try? container.decode([JSONValue].self) {
+            self = .array(value)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .null: try container.encodeNil()
+        case .bool(let value): try container.encode(value)
+        case .number(let value):
+            if value.rounded() == value, abs(value) < 1e15 { try container.encode(Int64(value)) } else { try container.encode(value) }
+        case .string(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        }
+    }
+
+    subscript(key: String) -> JSONValue? {
+        if case .object(let object) = self { return object[key] }
+        return nil
+    }
+}
+
+/// A reference from a CRD to another object (`{name, namespace}`), as IngressRoute middlewares and TLS options write it.
+struct ObjectReference: Codable, Sendable, Hashable {
+    var name: String
+    var namespace: String?
+}
+
+/// An IngressRoute's or TraefikService's backend: a Service port, or a TraefikService.
+struct BackendReference: Codable, Sendable, Hashable {
+    var name: String
+    var namespace: String?
+    var kind: String?
+    var port: IntOrString?
+    var weight: Int?
+    var scheme: String?
+    var passHostHeader: Bool?
+    var serversTransport: String?
+    var strategy: String?
+}
+
+struct IngressRoute: KubernetesObject {
+    static let kind = "IngressRoute"
+    var metadata: ObjectMeta
+    var spec: Spec?
+
+    struct Spec: Codable, Sendable, Hashable {
+        var entryPoints: [String]?
+        var routes: [Route]?
+        var tls: TLS?
+    }
+
+    struct Route: Codable, Sendable, Hashable {
+        var match: String?
+        var kind: String?
+        var priority: Int?
+        var middlewares: [ObjectReference]?
+        var services: [BackendReference]?
+    }
+
+    struct TLS: Codable, Sendable, Hashable {
+        struct Domain: Codable, Sendable, Hashable {
+            var main: String?
+            var sans: [String]?
+        }
+        var secretName: String?
+        var options: ObjectReference?
+        var certResolver: String?
+        var domains: [Domain]?
+    }
+}
+
+struct MiddlewareObject: KubernetesObject {
+    static let kind = "Middleware"
+    var metadata: ObjectMeta
+    var spec: JSONValue?
+}
+
+struct TraefikServiceObject: KubernetesObject {
+    static let kind = "TraefikService"
+    var metadata: ObjectMeta
+    var spec: Spec?
+
+    struct Spec: Codable, Sendable, Hashable {
+        struct Weighted: Codable, Sendable, Hashable {
+            var services: [BackendReference]?
+        }
+        struct Mirroring: Codable, Sendable, Hashable {
+            struct Mirror: Codable, Sendable, Hashable {
+                var name: String
+                var namespace: String?
+                var kind: String?
+                var port: IntOrString?
+                var percent: Int?
+            }
+            var name: String
+            var namespace: String?
+            var kind: String?
+            var port: IntOrString?
+            var mirrors: [Mirror]?
+        }
+        var weighted: Weighted?
+        var mirroring: Mirroring?
+    }
+}

@@ -1,14 +1,18 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import SwitchyardProviderKit
 
 /// A live copy of one kind of object: list, then watch from the list's resource version (with bookmarks), applying
 /// ADDED / MODIFIED / DELETED; a watch the server ends is resumed from the last version seen; `410 Gone` lists
 /// again. Failures back off from 250 ms, doubling, to 30 s; the copy keeps its last good content meanwhile.
-final class ResourceMirror<Object: KubernetesObject>: Sendable {
+final class ResourceMirror<Object: KubernetesObject>: MirrorRunning {
     /// `/apis/networking.k8s.io/v1/ingresses` or a namespace's path.
     let paths: [String]
     let query: [String: String]
+    /// A path that answers 404 (a group the API server does not serve) counts as listed and empty, and is asked
+    /// again every 30 s.
+    let optional: Bool
     private let state = NIOLockedValueBox(State())
 
     struct State {
@@ -18,9 +22,10 @@ final class ResourceMirror<Object: KubernetesObject>: Sendable {
         var errors: [String: String] = [:]
     }
 
-    init(paths: [String], query: [String: String] = [:]) {
+    init(paths: [String], query: [String: String] = [:], optional: Bool = false) {
         self.paths = paths
         self.query = query
+        self.optional = optional
     }
 
     /// Every object of every path, by `namespace/name`.
@@ -84,6 +89,17 @@ final class ResourceMirror<Object: KubernetesObject>: Sendable {
                     if different { await changed() }
                 }
                 // The server ended the watch (its timeout, or the connection was cut): resume from where it was.
+            } catch let error as KubernetesClient.APIError where optional && error.status == 404 {
+                let different = state.withLockedValue { state -> Bool in
+                    let before = state.listed.contains(path) && (state.objects[path] ?? [:]).isEmpty && state.errors[path] == nil
+                    state.objects[path] = [:]
+                    state.errors[path] = nil
+                    state.listed.insert(path)
+                    return !before
+                }
+                if different { await changed() }
+                resourceVersion = nil
+                try? await Task.sleep(for: .seconds(30))
             } catch is KubernetesClient.Expired {
                 logger.info("watch expired (410 Gone); listing again", metadata: ["path": "\(path)"])
                 resourceVersion = nil
@@ -104,6 +120,39 @@ final class ResourceMirror<Object: KubernetesObject>: Sendable {
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(30))
             }
+        }
+    }
+}
+
+/// A mirror, whatever kind it copies.
+protocol MirrorRunning: Sendable {
+    func run(client: KubernetesClient, logger: Logger, changed: @escaping @Sendable () async -> Void) async
+}
+
+/// Runs a provider's mirrors and, after each change (at most once per `throttle`), sends the snapshot `build`
+/// makes, unless it is nil or the same as the last one sent.
+enum MirroredProvider {
+    static func run(
+        client: KubernetesClient, logger: Logger, mirrors: [any MirrorRunning], throttle: Duration,
+        updates: ProviderUpdates, build: @escaping @Sendable () -> ProviderSnapshot?
+    ) async {
+        let (signals, signal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let changed: @Sendable () async -> Void = { signal.yield() }
+        await withTaskGroup(of: Void.self) { group in
+            for mirror in mirrors {
+                group.addTask { await mirror.run(client: client, logger: logger, changed: changed) }
+            }
+            group.addTask {
+                var lastSent: ProviderSnapshot?
+                for await _ in signals {
+                    guard let snapshot = build(), snapshot != lastSent else { continue }
+                    lastSent = snapshot
+                    await updates.send(snapshot)
+                    try? await Task.sleep(for: throttle)
+                }
+            }
+            await group.next()
+            group.cancelAll()
         }
     }
 }
