@@ -107,3 +107,31 @@ import Testing
         #expect(throws: KubernetesClient.Expired.self) { try KubernetesClient.decodeEvent(Data(gone.utf8), as: Ingress.self) }
     }
 }
+
+@Suite struct GatewayBuilderTests {
+    func builder() -> GatewayConfigurationBuilder {
+        GatewayConfigurationBuilder(
+            classes: [], gateways: [], routes: [], grants: [], servers: ServiceServers(services: [:], slices: []),
+            secrets: [:], entryPointsByPort: [:])
+    }
+
+    @Test func listenerAndRouteHostnamesIntersect() {
+        let b = builder()
+        #expect(b.hostnames(["a.example.com", "b.other.com"], "*.example.com") == ["a.example.com"])
+        #expect(b.hostnames(["*.example.com"], "shop.example.com") == ["shop.example.com"])
+        #expect(b.hostnames([], "shop.example.com") == ["shop.example.com"])
+        #expect(b.hostnames(["x.test"], nil) == ["x.test"])
+        #expect(b.hostnames(["x.test"], "y.test") == nil)
+    }
+
+    @Test func matchesBecomeRules() throws {
+        let rule = try IngressBuilderTests.decode(
+            """
+            {"matches": [{"path": {"type": "PathPrefix", "value": "/api/"}, "headers": [{"name": "X-Env", "value": "prod"}], "method": "GET"},
+                         {"path": {"type": "Exact", "value": "/health"}, "queryParams": [{"type": "RegularExpression", "name": "v", "value": "^[0-9]+$"}]}]}
+            """, as: HTTPRoute.Rule.self)
+        #expect(builder().ruleText(rule, hosts: ["a.test", "b.test"])
+            == "(Host(`a.test`) || Host(`b.test`)) && (((Path(`/api`) || PathPrefix(`/api/`)) && Header(`X-Env`, `prod`) && Method(`GET`)) || (Path(`/health`) && QueryRegexp(`v`, `^[0-9]+$`)))")
+        #expect(builder().ruleText(HTTPRoute.Rule(), hosts: []) == "PathPrefix(`/`)")
+    }
+}

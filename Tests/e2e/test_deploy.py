@@ -567,7 +567,7 @@ class DeployManifestTests(unittest.TestCase):
                      "--metrics.prometheus=true"):
             self.assertIn(flag, args)
         self.assertNotIn("--api.insecure=true", args)
-        for provider in ("kubernetesCRD", "kubernetesIngress"):  # kubernetesGateway once the provider lands
+        for provider in ("kubernetesCRD", "kubernetesIngress", "kubernetesGateway"):
             self.assertTrue(any(a in ("--providers." + provider, "--providers.%s=true" % provider) for a in args),
                             provider)
         history = [a.split("=", 1)[1] for a in args if a.startswith("--history.path=")]

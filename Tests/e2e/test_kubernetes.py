@@ -185,6 +185,32 @@ class KubernetesIngressTests(E2ETestCase):
         self.assertIn("spec.rules[0].http.paths[0].backend.service.name", issue.get("keyPath", ""))
 
 
+    def test_80f_served_ingresses_get_the_endpoint_in_their_status(self):
+        pod, = self.pods(1)
+        self.api.apply(service("shop", "web"))
+        self.api.apply(endpoint_slice("shop", "web", [(pod, True)]))
+        self.api.apply({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "nginx"},
+                        "spec": {"controller": "k8s.io/ingress-nginx"}})
+        self.api.apply(ingress("shop", "front", "shop.test", "/", "web"))
+        self.api.apply(ingress("shop", "theirs", "theirs.test", "/", "web", class_name="nginx"))
+        proxy = self.start_k8s_proxy(extra=["--providers.kubernetesIngress.ingressEndpoint.ip=192.0.2.10"])
+        proxy.wait_status("shop.test", 200, timeout=10)
+
+        def written():
+            status = (self.api.get("networking.k8s.io/v1", "Ingress", "shop", "front") or {}).get("status") or {}
+            return status if status.get("loadBalancer", {}).get("ingress") else None
+        status = wait_until(written, 10.0, message="the Ingress status written")
+        self.assertEqual(status["loadBalancer"]["ingress"], [{"ip": "192.0.2.10"}])
+        theirs = self.api.get("networking.k8s.io/v1", "Ingress", "shop", "theirs")
+        self.assertFalse((theirs.get("status") or {}).get("loadBalancer", {}).get("ingress"), "not ours: untouched")
+        # Written once, not on every change.
+        self.api.apply(ingress("shop", "other", "other.test", "/", "web"))
+        proxy.wait_status("other.test", 200, timeout=5)
+        time.sleep(0.5)
+        writes = [u for u in self.api.status_updates if u.get("name") == "front"]
+        self.assertEqual(len(writes), 1, writes)
+
+
 def ingress_route(namespace, name, match, services, middlewares=None, group="switchyard.dev", entry_points=None, tls=None):
     route = {"match": match, "kind": "Rule", "services": services}
     if middlewares:
@@ -298,3 +324,133 @@ class KubernetesCRDTests(E2ETestCase):
         self.assertIn("Middleware shop/typo", str(issue["location"]))
         self.assertIn("prefixes", issue["message"], "the right key is suggested")
         self.assertEqual(proxy.get("/", host="typo.test").status, 404)
+
+
+GATEWAY = "gateway.networking.k8s.io/v1"
+
+
+def http_route(namespace, name, hostnames, rules, parent="edge", parent_namespace="infra", section=None):
+    parent_ref = {"name": parent, "namespace": parent_namespace}
+    if section:
+        parent_ref["sectionName"] = section
+    return {"apiVersion": GATEWAY, "kind": "HTTPRoute", "metadata": {"namespace": namespace, "name": name},
+            "spec": {"parentRefs": [parent_ref], "hostnames": hostnames, "rules": rules}}
+
+
+class KubernetesGatewayTests(E2ETestCase):
+
+    def setUp(self):
+        if KubeAPIServer is None:
+            self.skipTest("Tests/e2e/kube_api.py is missing")
+        super(KubernetesGatewayTests, self).setUp()
+        self.api = KubeAPIServer(self.tmp)
+        self.api.start()
+        self.addCleanup(self.api.stop)
+
+    def pods(self, namespace, name, count=1, first=2):
+        pods, port = [], None
+        for index in range(count):
+            pod = self.start_whoami("%s-%d" % (name, index), host="127.0.0.%d" % (first + index), port=port)
+            port = pod.port
+            pods.append(pod)
+        self.api.apply(service(namespace, name, port=8080))
+        self.api.apply(endpoint_slice(namespace, name, [(p, True) for p in pods]))
+        return pods
+
+    def start_gateway_proxy(self, allowed_from="All"):
+        from harness import free_port
+        web_port = free_port()
+        self.api.apply({"apiVersion": GATEWAY, "kind": "GatewayClass", "metadata": {"name": "switchyard"},
+                        "spec": {"controllerName": "switchyard.dev/gateway-controller"}})
+        self.api.apply({"apiVersion": GATEWAY, "kind": "Gateway", "metadata": {"namespace": "infra", "name": "edge"},
+                        "spec": {"gatewayClassName": "switchyard", "listeners": [
+                            {"name": "web", "port": web_port, "protocol": "HTTP",
+                             "allowedRoutes": {"namespaces": {"from": allowed_from}}},
+                            {"name": "nowhere", "port": 1, "protocol": "HTTP"}]}})
+        return self.start_proxy(dyn_dir=None, web_port=web_port, extra_args=[
+            "--providers.kubernetesGateway.endpoint=%s" % self.api.url,
+            "--providers.kubernetesGateway.token=%s" % self.api.token,
+            "--providers.kubernetesGateway.certAuthFilePath=%s" % self.api.ca_path,
+            "--providers.kubernetesGateway.throttleDuration=0s"])
+
+    def route_status(self, namespace, name, timeout=10.0):
+        def written():
+            obj = self.api.get(GATEWAY, "HTTPRoute", namespace, name) or {}
+            parents = (obj.get("status") or {}).get("parents") or []
+            return parents if parents else None
+        parents = wait_until(written, timeout, message="HTTPRoute %s/%s status" % (namespace, name))
+        return {c["type"]: c for c in parents[0]["conditions"]}
+
+    def test_82a_an_http_route_routes_weighted_with_filters_and_statuses_are_written(self):
+        self.pods("shop", "blue", first=2)
+        self.pods("shop", "green", first=3)
+        proxy = self.start_gateway_proxy()
+        self.api.apply(http_route("shop", "front", ["shop.test"], [{
+            "matches": [{"path": {"type": "PathPrefix", "value": "/app"}, "headers": [{"name": "X-Env", "value": "prod"}]}],
+            "filters": [{"type": "RequestHeaderModifier",
+                         "requestHeaderModifier": {"set": [{"name": "X-Routed-By", "value": "gateway"}]}}],
+            "backendRefs": [{"name": "blue", "port": 8080, "weight": 3}, {"name": "green", "port": 8080, "weight": 1}]}]))
+        def served():
+            r = proxy.get("/app/x", host="shop.test", headers={"X-Env": "prod"})
+            return r if r.status == 200 else None
+        first = wait_until(served, 10.0, message="the HTTPRoute served")
+        self.assertIn("X-Routed-By: gateway", first.text)
+        self.assertEqual(proxy.get("/app/x", host="shop.test").status, 404, "the header match")
+        self.assertEqual(proxy.get("/appx", host="shop.test", headers={"X-Env": "prod"}).status, 404,
+                         "PathPrefix matches whole segments")
+        hosts = [proxy.get("/app", host="shop.test", headers={"X-Env": "prod"}).text.split("Hostname: ")[1].split()[0]
+                 for _ in range(8)]
+        self.assertEqual((hosts.count("blue-0"), hosts.count("green-0")), (6, 2), hosts)
+        conditions = self.route_status("shop", "front")
+        self.assertEqual((conditions["Accepted"]["status"], conditions["ResolvedRefs"]["status"]), ("True", "True"))
+        self.assertIn("lastTransitionTime", conditions["Accepted"])
+
+        def gateway_status():
+            status = (self.api.get(GATEWAY, "Gateway", "infra", "edge") or {}).get("status") or {}
+            attached = {l["name"]: l["attachedRoutes"] for l in status.get("listeners", [])}
+            return status if attached.get("web") == 1 else None
+        status = wait_until(gateway_status, 10.0, message="the Gateway's status with the route attached")
+        listeners = {l["name"]: l for l in status["listeners"]}
+        self.assertEqual(listeners["web"]["attachedRoutes"], 1)
+        self.assertEqual({c["type"]: c["status"] for c in listeners["web"]["conditions"]}["Programmed"], "True")
+        self.assertEqual({c["type"]: c for c in listeners["nowhere"]["conditions"]}["Accepted"]["reason"], "PortUnavailable")
+        accepted = (self.api.get(GATEWAY, "GatewayClass", None, "switchyard") or {}).get("status", {}).get("conditions", [])
+        self.assertEqual([c["status"] for c in accepted if c["type"] == "Accepted"], ["True"])
+        # Modified, then deleted: each within a second.
+        self.api.apply(http_route("shop", "front", ["shop2.test"], [{"backendRefs": [{"name": "blue", "port": 8080}]}]))
+        proxy.wait_status("shop2.test", 200, timeout=1.0)
+        self.api.delete(GATEWAY, "HTTPRoute", "shop", "front")
+        proxy.wait_status("shop2.test", 404, timeout=1.0)
+
+    def test_82b_a_backend_in_another_namespace_needs_a_reference_grant(self):
+        self.pods("backend", "api")
+        proxy = self.start_gateway_proxy()
+        self.api.apply(http_route("front", "far", ["far.test"], [{"backendRefs": [
+            {"name": "api", "namespace": "backend", "port": 8080}]}]))
+        conditions = self.route_status("front", "far")
+        self.assertEqual((conditions["ResolvedRefs"]["status"], conditions["ResolvedRefs"]["reason"]),
+                         ("False", "RefNotPermitted"))
+        self.assertEqual(conditions["Accepted"]["status"], "True")
+        self.assertEqual(proxy.get("/", host="far.test").status, 404)
+        self.api.apply({"apiVersion": "gateway.networking.k8s.io/v1beta1", "kind": "ReferenceGrant",
+                        "metadata": {"namespace": "backend", "name": "let-front-in"},
+                        "spec": {"from": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "namespace": "front"}],
+                                 "to": [{"group": "", "kind": "Service"}]}})
+        self.assertWhoami(proxy.wait_status("far.test", 200, timeout=5), "api-0")
+        wait_until(lambda: self.route_status("front", "far")["ResolvedRefs"]["status"] == "True", 5.0,
+                   message="ResolvedRefs True once granted")
+
+    def test_82c_redirect_and_rewrite_filters(self):
+        self.pods("shop", "web")
+        proxy = self.start_gateway_proxy()
+        self.api.apply(http_route("shop", "moves", ["shop.test"], [
+            {"matches": [{"path": {"type": "PathPrefix", "value": "/old"}}],
+             "filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https", "statusCode": 301}}],
+             "backendRefs": [{"name": "web", "port": 8080}]},
+            {"matches": [{"path": {"type": "PathPrefix", "value": "/v1"}}],
+             "filters": [{"type": "URLRewrite", "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/api"}}}],
+             "backendRefs": [{"name": "web", "port": 8080}]}]))
+        r = proxy.wait_status("shop.test", 301, path="/old/page", timeout=10)
+        self.assertEqual(r.header("Location"), "https://shop.test/old/page")
+        r = proxy.wait_status("shop.test", 200, path="/v1/users", timeout=5)
+        self.assertIn("GET /api/users ", r.text)

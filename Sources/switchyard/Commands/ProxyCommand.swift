@@ -220,6 +220,7 @@ enum ProxyCommand {
         if let options = settings.dockerProvider { enabled.append(DockerProvider(options: options, logger: logger)) }
         if let options = settings.kubernetesIngress { enabled.append(KubernetesIngressProvider(options: options, logger: logger)) }
         if let options = settings.kubernetesCRD { enabled.append(KubernetesCRDProvider(options: options, logger: logger)) }
+        if let options = settings.kubernetesGateway { enabled.append(KubernetesGatewayProvider(options: options, logger: logger)) }
         if let acme { enabled.append(acme) }
         if let restoredConfiguration {
             await watcher.restore(enabled.compactMap { ProviderSnapshot.restored(from: restoredConfiguration, provider: $0.name) })

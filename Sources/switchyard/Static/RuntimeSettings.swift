@@ -33,6 +33,7 @@ struct RuntimeSettings {
     var dockerProvider: DockerProviderOptions?
     var kubernetesIngress: KubernetesIngressOptions?
     var kubernetesCRD: KubernetesCRDOptions?
+    var kubernetesGateway: KubernetesGatewayOptions?
     var throttle: Duration
     var apiInsecure: Bool
     var pingEntryPoint: String?
@@ -211,36 +212,29 @@ struct RuntimeSettings {
             settings.accessLog = try resolveAccessLog(accessLog, issue: issue)
         }
         if let ingress = configuration.providers?.kubernetesIngress {
-            let connection = try KubernetesConnection.resolve(
-                endpoint: ingress.endpoint, token: ingress.token, certAuthFilePath: ingress.certAuthFilePath,
-                environment: ProcessInfo.processInfo.environment)
-            var options = KubernetesIngressOptions(connection: connection)
-            options.namespaces = ingress.namespaces ?? []
-            options.labelSelector = ingress.labelSelector
+            var options = KubernetesIngressOptions(scope: try kubernetesScope(
+                "providers.kubernetesIngress", endpoint: ingress.endpoint, token: ingress.token,
+                certAuthFilePath: ingress.certAuthFilePath, namespaces: ingress.namespaces,
+                labelSelector: ingress.labelSelector, throttle: ingress.throttleDuration, issue: issue))
             options.ingressClass = ingress.ingressClass.flatMap { $0.isEmpty ? nil : $0 }
-            if let throttle = ingress.throttleDuration {
-                guard throttle.nanoseconds >= 0 else {
-                    throw issue("providers.kubernetesIngress.throttleDuration", "the duration must not be negative")
-                }
-                options.throttle = .nanoseconds(throttle.nanoseconds)
-            }
+            options.endpointIP = ingress.ingressEndpoint?.ip.flatMap { $0.isEmpty ? nil : $0 }
+            options.endpointHostname = ingress.ingressEndpoint?.hostname.flatMap { $0.isEmpty ? nil : $0 }
             settings.kubernetesIngress = options
         }
         if let crd = configuration.providers?.kubernetesCRD {
-            let connection = try KubernetesConnection.resolve(
-                endpoint: crd.endpoint, token: crd.token, certAuthFilePath: crd.certAuthFilePath,
-                environment: ProcessInfo.processInfo.environment, optionsKey: "providers.kubernetesCRD")
-            var options = KubernetesCRDOptions(connection: connection)
-            options.namespaces = crd.namespaces ?? []
-            options.labelSelector = crd.labelSelector
+            var options = KubernetesCRDOptions(scope: try kubernetesScope(
+                "providers.kubernetesCRD", endpoint: crd.endpoint, token: crd.token, certAuthFilePath: crd.certAuthFilePath,
+                namespaces: crd.namespaces, labelSelector: crd.labelSelector, throttle: crd.throttleDuration, issue: issue))
             options.allowCrossNamespace = crd.allowCrossNamespace ?? false
-            if let throttle = crd.throttleDuration {
-                guard throttle.nanoseconds >= 0 else {
-                    throw issue("providers.kubernetesCRD.throttleDuration", "the duration must not be negative")
-                }
-                options.throttle = .nanoseconds(throttle.nanoseconds)
-            }
             settings.kubernetesCRD = options
+        }
+        if let gateway = configuration.providers?.kubernetesGateway {
+            var options = KubernetesGatewayOptions(scope: try kubernetesScope(
+                "providers.kubernetesGateway", endpoint: gateway.endpoint, token: gateway.token,
+                certAuthFilePath: gateway.certAuthFilePath, namespaces: gateway.namespaces,
+                labelSelector: gateway.labelSelector, throttle: gateway.throttleDuration, issue: issue))
+            for entryPoint in entryPoints { options.entryPointsByPort[entryPoint.port, default: []].append(entryPoint.name) }
+            settings.kubernetesGateway = options
         }
         settings.apiEnabled = configuration.api != nil
         settings.apiDashboard = configuration.api?.dashboard ?? true
@@ -254,6 +248,23 @@ struct RuntimeSettings {
             settings.historyKeep = keep
         }
         return settings
+    }
+
+    /// What the three Kubernetes providers share: the connection, namespaces, label selector, throttle.
+    static func kubernetesScope(
+        _ key: String, endpoint: String?, token: String?, certAuthFilePath: String?, namespaces: [String]?,
+        labelSelector: String?, throttle: ConfigDuration?, issue: (String, String) -> ConfigurationIssue
+    ) throws(ConfigurationIssue) -> KubernetesWatchScope {
+        var scope = KubernetesWatchScope(connection: try KubernetesConnection.resolve(
+            endpoint: endpoint, token: token, certAuthFilePath: certAuthFilePath,
+            environment: ProcessInfo.processInfo.environment, optionsKey: key))
+        scope.namespaces = namespaces ?? []
+        scope.labelSelector = labelSelector
+        if let throttle {
+            guard throttle.nanoseconds >= 0 else { throw issue(key + ".throttleDuration", "the duration must not be negative") }
+            scope.throttle = .nanoseconds(throttle.nanoseconds)
+        }
+        return scope
     }
 
     static func resolveMetrics(

@@ -149,6 +149,17 @@ struct ProvidersOptions: Sendable, Hashable, Codable, ConfigModel {
     var docker: DockerProviderStaticOptions?
     var kubernetesIngress: KubernetesIngressStaticOptions?
     var kubernetesCRD: KubernetesCRDStaticOptions?
+    var kubernetesGateway: KubernetesGatewayStaticOptions?
+}
+
+/// `providers.kubernetesGateway`, with Traefik's names.
+struct KubernetesGatewayStaticOptions: Sendable, Hashable, Codable, ConfigModel {
+    var endpoint: String?
+    var token: String?
+    var certAuthFilePath: String?
+    var namespaces: [String]?
+    var labelSelector: String?
+    var throttleDuration: ConfigDuration?
 }
 
 /// `providers.kubernetesCRD`, with Traefik's names.
@@ -171,6 +182,13 @@ struct KubernetesIngressStaticOptions: Sendable, Hashable, Codable, ConfigModel 
     var labelSelector: String?
     var ingressClass: String?
     var throttleDuration: ConfigDuration?
+    var ingressEndpoint: IngressEndpointOptions?
+}
+
+/// `providers.kubernetesIngress.ingressEndpoint`: what the Ingresses' status says they are reached at.
+struct IngressEndpointOptions: Sendable, Hashable, Codable, ConfigModel {
+    var ip: String?
+    var hostname: String?
 }
 
 struct DockerProviderStaticOptions: Sendable, Hashable, Codable, ConfigModel {

@@ -5,15 +5,13 @@ import SwitchyardProviderKit
 
 /// `providers.kubernetesCRD`: the options Traefik's Kubernetes CRD provider takes.
 public struct KubernetesCRDOptions: Sendable, Hashable {
-    public var connection: KubernetesConnection
-    public var namespaces: [String] = []
-    public var labelSelector: String?
+    /// The API server, namespaces, label selector (for the provider's own kinds) and throttle.
+    public var scope: KubernetesWatchScope
     /// References from one namespace to another (middlewares, services, TLS options) are refused unless on.
     public var allowCrossNamespace = false
-    public var throttle: Duration = .milliseconds(100)
 
-    public init(connection: KubernetesConnection) {
-        self.connection = connection
+    public init(scope: KubernetesWatchScope) {
+        self.scope = scope
     }
 }
 
@@ -30,30 +28,25 @@ public final class KubernetesCRDProvider: Provider {
         self.logger = logger
     }
 
-    func paths(_ prefix: String, _ plural: String) -> [String] {
-        options.namespaces.isEmpty ? ["\(prefix)/\(plural)"] : options.namespaces.map { "\(prefix)/namespaces/\($0)/\(plural)" }
-    }
-
     func paths(inGroups plural: String) -> [String] {
-        Self.groups.flatMap { paths($0, plural) }
+        Self.groups.flatMap { options.scope.paths($0, plural) }
     }
 
     public func run(sending updates: ProviderUpdates) async throws {
-        let client = try KubernetesClient(connection: options.connection)
+        let options = self.options
+        let client = try KubernetesClient(connection: options.scope.connection)
         defer { Task { await client.shutdown() } }
-        var selector: [String: String] = [:]
-        if let labelSelector = options.labelSelector, !labelSelector.isEmpty { selector["labelSelector"] = labelSelector }
+        let selector = options.scope.selector
         // A group the API server does not serve answers 404: its mirrors stay empty and look again now and then.
         let routes = ResourceMirror<IngressRoute>(paths: paths(inGroups: "ingressroutes"), query: selector, optional: true)
         let middlewares = ResourceMirror<MiddlewareObject>(paths: paths(inGroups: "middlewares"), query: selector, optional: true)
         let traefikServices = ResourceMirror<TraefikServiceObject>(paths: paths(inGroups: "traefikservices"), query: selector, optional: true)
-        let services = ResourceMirror<Service>(paths: paths("/api/v1", "services"))
-        let slices = ResourceMirror<EndpointSlice>(paths: paths("/apis/discovery.k8s.io/v1", "endpointslices"))
-        let secrets = ResourceMirror<Secret>(paths: paths("/api/v1", "secrets"))
-        let options = self.options
+        let services = ResourceMirror<Service>(paths: options.scope.paths("/api/v1", "services"))
+        let slices = ResourceMirror<EndpointSlice>(paths: options.scope.paths("/apis/discovery.k8s.io/v1", "endpointslices"))
+        let secrets = ResourceMirror<Secret>(paths: options.scope.paths("/api/v1", "secrets"))
         await MirroredProvider.run(
             client: client, logger: logger, mirrors: [routes, middlewares, traefikServices, services, slices, secrets],
-            throttle: options.throttle, updates: updates
+            throttle: options.scope.throttle, updates: updates
         ) {
             var builder = CRDConfigurationBuilder(
                 allowCrossNamespace: options.allowCrossNamespace, routes: Array(routes.objects.values),
@@ -62,7 +55,7 @@ public final class KubernetesCRDProvider: Provider {
                 secrets: secrets.objects)
             var snapshot = builder.build()
             let status = KubernetesProviderStatus(
-                source: "providers.kubernetesCRD \(options.connection.endpoint)",
+                source: "providers.kubernetesCRD \(options.scope.connection.endpoint)",
                 mirrors: [
                     ("IngressRoute", routes.ready, routes.errors), ("Middleware", middlewares.ready, middlewares.errors),
                     ("TraefikService", traefikServices.ready, traefikServices.errors),

@@ -54,6 +54,31 @@ public struct KubernetesConnection: Sendable, Hashable {
     }
 }
 
+/// What every Kubernetes provider follows: the API server, the namespaces (all when empty), a label selector for
+/// its own kinds, and how often it may send a snapshot.
+public struct KubernetesWatchScope: Sendable, Hashable {
+    public var connection: KubernetesConnection
+    public var namespaces: [String] = []
+    public var labelSelector: String?
+    public var throttle: Duration = .milliseconds(100)
+
+    public init(connection: KubernetesConnection) {
+        self.connection = connection
+    }
+
+    /// The paths of a namespaced kind under `prefix` (`/api/v1` or `/apis/<group>/<version>`): one per watched
+    /// namespace, or the cluster-wide one.
+    func paths(_ prefix: String, _ plural: String) -> [String] {
+        namespaces.isEmpty ? ["\(prefix)/\(plural)"] : namespaces.map { "\(prefix)/namespaces/\($0)/\(plural)" }
+    }
+
+    /// The query with the label selector, for the provider's own kinds.
+    var selector: [String: String] {
+        guard let labelSelector, !labelSelector.isEmpty else { return [:] }
+        return ["labelSelector": labelSelector]
+    }
+}
+
 /// A client of the Kubernetes API: lists, watches and status updates, with the bearer token over TLS verified
 /// against the configured CA.
 final class KubernetesClient: Sendable {
@@ -177,14 +202,14 @@ final class KubernetesClient: Sendable {
         }
     }
 
-    /// Replaces an object's status (`PUT <path>/status`); the body is the whole object with its new status.
-    func putStatus(_ path: String, body: Data) async throws {
-        var request = try request(path + "/status", method: .PUT)
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(data: body))
+    /// Merges `status` into an object's status (`PATCH <path>/status`, a JSON merge patch).
+    func patchStatus(_ path: String, status: some Encodable) async throws {
+        var request = try request(path + "/status", method: .PATCH)
+        request.headers.add(name: "Content-Type", value: "application/merge-patch+json")
+        request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(StatusPatch(status: status))))
         let response = try await client.execute(request, deadline: .now() + .seconds(30))
         let answer = Data(buffer: try await response.body.collect(upTo: 1 << 20))
-        guard response.status == .ok || response.status == .created else { throw Self.error(response.status, answer) }
+        guard response.status == .ok else { throw Self.error(response.status, answer) }
     }
 
     static func query(_ items: [String: String]) -> String {
@@ -225,4 +250,9 @@ struct EventHead: Decodable {
 /// A watch line's object as the watched kind.
 struct TypedEvent<Object: Decodable>: Decodable {
     var object: Object
+}
+
+/// A merge patch of an object's status.
+struct StatusPatch<Status: Encodable>: Encodable {
+    var status: Status
 }

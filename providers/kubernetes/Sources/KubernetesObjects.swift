@@ -48,6 +48,21 @@ struct Ingress: KubernetesObject {
     static let kind = "Ingress"
     var metadata: ObjectMeta
     var spec: Spec?
+    var status: Status?
+
+    struct Status: Codable, Sendable, Hashable {
+        struct LoadBalancer: Codable, Sendable, Hashable {
+            struct Entry: Codable, Sendable, Hashable {
+                var ip: String?
+                var hostname: String?
+            }
+            var ingress: [Entry]?
+        }
+        var loadBalancer: LoadBalancer?
+    }
+
+    /// Its path in the API.
+    var path: String { "/apis/networking.k8s.io/v1/namespaces/\(metadata.namespace ?? "default")/ingresses/\(metadata.name)" }
 
     struct Spec: Codable, Sendable, Hashable {
         var ingressClassName: String?
@@ -282,5 +297,160 @@ struct TraefikServiceObject: KubernetesObject {
         }
         var weighted: Weighted?
         var mirroring: Mirroring?
+    }
+}
+
+// MARK: Gateway API (gateway.networking.k8s.io)
+
+/// A condition of a Gateway API status.
+struct Condition: Codable, Sendable, Hashable {
+    var type: String
+    var status: String
+    var reason: String
+    var message: String
+    var observedGeneration: Int?
+    var lastTransitionTime: String?
+}
+
+struct GatewayClass: KubernetesObject {
+    static let kind = "GatewayClass"
+    var metadata: ObjectMeta
+    var spec: Spec?
+
+    struct Spec: Codable, Sendable, Hashable {
+        var controllerName: String?
+    }
+}
+
+/// A reference to a parent (Gateway) or a backend / Secret, as the Gateway API writes them.
+struct GatewayReference: Codable, Sendable, Hashable {
+    var group: String?
+    var kind: String?
+    var name: String
+    var namespace: String?
+    var sectionName: String?
+    var port: Int?
+    var weight: Int?
+}
+
+struct Gateway: KubernetesObject {
+    static let kind = "Gateway"
+    var metadata: ObjectMeta
+    var spec: Spec?
+
+    struct Spec: Codable, Sendable, Hashable {
+        var gatewayClassName: String?
+        var listeners: [Listener]?
+    }
+
+    struct Listener: Codable, Sendable, Hashable {
+        struct TLS: Codable, Sendable, Hashable {
+            var mode: String?
+            var certificateRefs: [GatewayReference]?
+        }
+        struct AllowedRoutes: Codable, Sendable, Hashable {
+            struct Namespaces: Codable, Sendable, Hashable {
+                var from: String?
+            }
+            var namespaces: Namespaces?
+        }
+        var name: String
+        var hostname: String?
+        var port: Int
+        var `protocol`: String
+        var tls: TLS?
+        var allowedRoutes: AllowedRoutes?
+    }
+
+    var path: String { "/apis/gateway.networking.k8s.io/v1/namespaces/\(metadata.namespace ?? "default")/gateways/\(metadata.name)" }
+}
+
+struct HTTPRoute: KubernetesObject {
+    static let kind = "HTTPRoute"
+    var metadata: ObjectMeta
+    var spec: Spec?
+
+    struct Spec: Codable, Sendable, Hashable {
+        var parentRefs: [GatewayReference]?
+        var hostnames: [String]?
+        var rules: [Rule]?
+    }
+
+    struct Rule: Codable, Sendable, Hashable {
+        var matches: [Match]?
+        var filters: [Filter]?
+        var backendRefs: [GatewayReference]?
+    }
+
+    struct Match: Codable, Sendable, Hashable {
+        struct Path: Codable, Sendable, Hashable {
+            var type: String?
+            var value: String?
+        }
+        struct Field: Codable, Sendable, Hashable {
+            var type: String?
+            var name: String
+            var value: String
+        }
+        var path: Path?
+        var headers: [Field]?
+        var queryParams: [Field]?
+        var method: String?
+    }
+
+    struct Filter: Codable, Sendable, Hashable {
+        struct HeaderModifier: Codable, Sendable, Hashable {
+            struct Header: Codable, Sendable, Hashable {
+                var name: String
+                var value: String
+            }
+            var set: [Header]?
+            var add: [Header]?
+            var remove: [String]?
+        }
+        struct Redirect: Codable, Sendable, Hashable {
+            var scheme: String?
+            var hostname: String?
+            var port: Int?
+            var statusCode: Int?
+            var path: PathModifier?
+        }
+        struct Rewrite: Codable, Sendable, Hashable {
+            var hostname: String?
+            var path: PathModifier?
+        }
+        struct PathModifier: Codable, Sendable, Hashable {
+            var type: String
+            var replaceFullPath: String?
+            var replacePrefixMatch: String?
+        }
+        var type: String
+        var requestHeaderModifier: HeaderModifier?
+        var responseHeaderModifier: HeaderModifier?
+        var requestRedirect: Redirect?
+        var urlRewrite: Rewrite?
+    }
+
+    var path: String { "/apis/gateway.networking.k8s.io/v1/namespaces/\(metadata.namespace ?? "default")/httproutes/\(metadata.name)" }
+}
+
+struct ReferenceGrant: KubernetesObject {
+    static let kind = "ReferenceGrant"
+    var metadata: ObjectMeta
+    var spec: Spec?
+
+    struct Spec: Codable, Sendable, Hashable {
+        struct From: Codable, Sendable, Hashable {
+            var group: String
+            var kind: String
+            var namespace: String
+        }
+        struct To: Codable, Sendable, Hashable {
+            var group: String
+            var kind: String
+            var name: String?
+        }
+        var from: [From]?
+        var to: [To]?
     }
 }
