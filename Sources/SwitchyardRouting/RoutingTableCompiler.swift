@@ -112,6 +112,10 @@ public struct RoutingTableCompiler: Sendable {
         // One issue once, even when found for each entry point of a router.
         var seen: Set<ConfigurationIssue> = []
         build.status.issues = (merged.issues + build.issues).filter { seen.insert($0).inserted }
+        for (name, info) in build.status.routers where Set(info.errors).count != info.errors.count {
+            var once: Set<String> = []
+            build.status.routers[name]?.errors = info.errors.filter { once.insert($0).inserted }
+        }
         var instances: [String: MiddlewareInstance] = [:]
         for (name, middleware) in build.builtMiddlewares {
             guard let definition = build.http.middlewares?[name], definition.chain == nil else { continue }

@@ -229,7 +229,7 @@ class KubernetesCRDTests(E2ETestCase):
     def setUp(self):
         if KubeAPIServer is None:
             self.skipTest("Tests/e2e/kube_api.py is missing")
-        super(KubernetesCRDTests, self).setUp()
+        E2ETestCase.setUp(self)
 
     def start_api(self, **kw):
         self.api = KubeAPIServer(self.tmp, **kw)
@@ -454,3 +454,60 @@ class KubernetesGatewayTests(E2ETestCase):
         self.assertEqual(r.header("Location"), "https://shop.test/old/page")
         r = proxy.wait_status("shop.test", 200, path="/v1/users", timeout=5)
         self.assertIn("GET /api/users ", r.text)
+
+
+class KubernetesCRDTLSTests(E2ETestCase):
+    """TLSOption and ServersTransport objects, with the CRD tests' helpers."""
+    setUp = KubernetesCRDTests.setUp
+    start_api = KubernetesCRDTests.start_api
+    pod_service = KubernetesCRDTests.pod_service
+    start_crd_proxy = KubernetesCRDTests.start_crd_proxy
+
+    def test_81e_tls_option_and_servers_transport_objects(self):
+        import base64
+        import os
+        from test_tls import CertificateAuthority, peer_subject
+        self.start_api()
+        self.pod_service("shop", "web")
+        ca = CertificateAuthority(os.path.join(self.tmp, "ca"))
+        cert, key = ca.issue("secure", "secure.test", sans=["secure.test"])
+
+        def b64(path):
+            with open(path, "rb") as f:
+                return base64.b64encode(f.read()).decode()
+        self.api.apply({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+                        "metadata": {"namespace": "shop", "name": "secure-cert"},
+                        "data": {"tls.crt": b64(cert), "tls.key": b64(key)}})
+        self.api.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {"namespace": "shop", "name": "origin-ca"},
+                        "data": {"ca.crt": b64(ca.cert)}})
+        self.api.apply({"apiVersion": "switchyard.dev/v1alpha1", "kind": "TLSOption",
+                        "metadata": {"namespace": "shop", "name": "modern"}, "spec": {"minVersion": "VersionTLS13"}})
+        self.api.apply({"apiVersion": "switchyard.dev/v1alpha1", "kind": "ServersTransport",
+                        "metadata": {"namespace": "shop", "name": "origin"},
+                        "spec": {"serverName": "origin.internal", "rootCAsSecrets": ["origin-ca"],
+                                 "forwardingTimeouts": {"dialTimeout": "5s"}}})
+        self.api.apply({"apiVersion": "switchyard.dev/v1alpha1", "kind": "ServersTransport",
+                        "metadata": {"namespace": "shop", "name": "broken"},
+                        "spec": {"rootCAsSecrets": ["missing-ca"]}})
+        self.api.apply(ingress_route("shop", "secure", "Host(`secure.test`)",
+                                     [{"name": "web", "port": "http", "serversTransport": "origin"}],
+                                     tls={"secretName": "secure-cert", "options": {"name": "modern"}}))
+        proxy = self.start_crd_proxy()
+        data = proxy.wait_rawdata(lambda d: any(n.startswith("shop-secure-") for n in d.get("routers", {})),
+                                  timeout=10, message="the IngressRoute's router")
+        router = next(r for n, r in data["routers"].items() if n.startswith("shop-secure-"))
+        # Served: the test certificate's two days of life are only a warning.
+        self.assertEqual(router["status"], "warning", router)
+        self.assertEqual(len(router["error"]), 1, router)
+        self.assertIn("expires on", router["error"][0])
+        self.assertEqual(router["tls"]["options"], "shop-modern@kubernetescrd")
+        port = proxy.web_port
+        wait_until(lambda: peer_subject(port, "secure.test", ["-tls1_3"]), 5.0, message="the Secret's certificate served")
+        self.assertIn("secure.test", peer_subject(port, "secure.test", ["-tls1_3"]))
+        self.assertIsNone(peer_subject(port, "secure.test", ["-tls1_2"]), "TLS 1.2 refused by the TLSOption")
+        service = next(s for n, s in data["services"].items() if n.startswith("shop-web-"))
+        self.assertEqual(service["loadBalancer"]["serversTransport"], "shop-origin")
+        self.assertEqual(service["status"], "enabled", service)
+        issue = next(e for e in data["errors"] if "missing-ca" in e["message"])
+        self.assertIn("ServersTransport shop/broken", str(issue["location"]))
+        self.assertEqual(issue["keyPath"], "spec.rootCAsSecrets[0]")

@@ -12,6 +12,8 @@ struct CRDConfigurationBuilder {
     var routes: [IngressRoute]
     var middlewares: [MiddlewareObject]
     var traefikServices: [TraefikServiceObject]
+    var tlsOptions: [TLSOptionObject] = []
+    var serversTransports: [ServersTransportObject] = []
     var servers: ServiceServers
     var secrets: [String: Secret]
 
@@ -40,6 +42,8 @@ struct CRDConfigurationBuilder {
         configuration.http = http
         for middleware in middlewares.sorted(by: { $0.key < $1.key }) { add(middleware) }
         for service in traefikServices.sorted(by: { $0.key < $1.key }) { add(service) }
+        for option in tlsOptions.sorted(by: { $0.key < $1.key }) { add(option) }
+        for transport in serversTransports.sorted(by: { $0.key < $1.key }) { add(transport) }
         for route in routes.sorted(by: { $0.key < $1.key }) { add(route) }
         return ProviderSnapshot(
             provider: Self.providerName, configuration: configuration, origins: origins, issues: issues, rejected: rejected)
@@ -104,14 +108,109 @@ struct CRDConfigurationBuilder {
         }
         spec = .object(fields)
         do {
+            configuration.http?.middlewares?[name] = try Self.decode(Middleware.self, spec, object)
+        } catch {
+            reject(object, name, error)
+        }
+    }
+
+    /// Decodes a CRD's spec as the file provider's options of the same name, with the object as the source.
+    static func decode<T: Decodable>(_ type: T.Type, _ spec: JSONValue, _ object: some KubernetesObject) throws(ConfigurationIssue) -> T {
+        let source = SourceLocation(source: object.reference)
+        do {
             let text = String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)
             let node = try ConfigDocument.parse(text, source: object.reference, format: .json)
-            let middleware = try ConfigNodeDecoder.decode(Middleware.self, from: node, keyPath: ["spec"])
-            configuration.http?.middlewares?[name] = middleware
+            return try ConfigNodeDecoder.decode(T.self, from: node, keyPath: ["spec"])
         } catch let issue as ConfigurationIssue {
-            reject(object, name, ConfigurationIssue(at: source, keyPath: issue.keyPath, message: issue.message))
+            throw ConfigurationIssue(at: source, keyPath: issue.keyPath, message: issue.message)
         } catch {
-            reject(object, name, ConfigurationIssue(at: source, keyPath: "spec", message: "\(error)"))
+            throw ConfigurationIssue(at: source, keyPath: "spec", message: "\(error)")
+        }
+    }
+
+    /// The PEM of a CA Secret (`tls.ca` or `ca.crt`), or nil.
+    func caCertificate(_ namespace: String, _ name: String) -> String? {
+        secrets["\(namespace)/\(name)"].flatMap { $0.value("tls.ca") ?? $0.value("ca.crt") }
+    }
+
+    // MARK: TLSOption and ServersTransport
+
+    /// `tls.options.<namespace>-<name>`: the file provider's TLS options; `clientAuth.secretNames` are CA Secrets.
+    private mutating func add(_ object: TLSOptionObject) {
+        let namespace = object.metadata.namespace ?? "default"
+        let name = Self.name(namespace, object.metadata.name)
+        guard case .object(var fields)? = object.spec else {
+            return fail(object, "spec", "the TLSOption has no spec")
+        }
+        if case .object(var auth)? = fields["clientAuth"], case .array(let names)? = auth["secretNames"] {
+            var files: [JSONValue] = []
+            for (index, entry) in names.enumerated() {
+                guard case .string(let secret) = entry, let pem = caCertificate(namespace, secret) else {
+                    return fail(object, "spec.clientAuth.secretNames[\(index)]", "the Secret names no CA (tls.ca or ca.crt)")
+                }
+                files.append(.string(pem))
+            }
+            auth["secretNames"] = nil
+            auth["caFiles"] = .array(files)
+            fields["clientAuth"] = .object(auth)
+        }
+        do {
+            let options = try Self.decode(TLSOptions.self, .object(fields), object)
+            var tls = configuration.tls ?? TLSConfiguration()
+            tls.options = (tls.options ?? [:]).merging([name: options]) { first, _ in first }
+            configuration.tls = tls
+        } catch {
+            issues.append(error)
+        }
+    }
+
+    /// `http.serversTransports.<namespace>-<name>`: the file provider's options; `rootCAsSecrets` (or `rootCAs`
+    /// entries `{secret: name}`) name CA Secrets, `certificatesSecrets` client certificates.
+    private mutating func add(_ object: ServersTransportObject) {
+        let namespace = object.metadata.namespace ?? "default"
+        let name = Self.name(namespace, object.metadata.name)
+        guard case .object(var fields)? = object.spec else {
+            return fail(object, "spec", "the ServersTransport has no spec")
+        }
+        var roots: [JSONValue] = []
+        var secretNames: [(String, String)] = []
+        if case .array(let names)? = fields["rootCAsSecrets"] {
+            for (index, entry) in names.enumerated() { if case .string(let secret) = entry { secretNames.append((secret, "spec.rootCAsSecrets[\(index)]")) } }
+        }
+        if case .array(let entries)? = fields["rootCAs"] {
+            for (index, entry) in entries.enumerated() {
+                if case .string(let secret)? = entry["secret"] { secretNames.append((secret, "spec.rootCAs[\(index)].secret")) }
+            }
+        }
+        for (secret, field) in secretNames {
+            guard let pem = caCertificate(namespace, secret) else {
+                return fail(object, field, "the Secret \(namespace)/\(secret) holds no CA (tls.ca or ca.crt)")
+            }
+            roots.append(.string(pem))
+        }
+        fields["rootCAsSecrets"] = nil
+        fields["rootCAs"] = roots.isEmpty ? nil : .array(roots)
+        if case .array(let names)? = fields["certificatesSecrets"] {
+            var certificates: [JSONValue] = []
+            for (index, entry) in names.enumerated() {
+                guard case .string(let secret) = entry, let found = secrets["\(namespace)/\(secret)"],
+                    let certificate = found.value("tls.crt"), let key = found.value("tls.key")
+                else {
+                    return fail(object, "spec.certificatesSecrets[\(index)]", "the Secret has no tls.crt and tls.key")
+                }
+                certificates.append(.object(["certFile": .string(certificate), "keyFile": .string(key)]))
+            }
+            fields["certificatesSecrets"] = nil
+            fields["certificates"] = .array(certificates)
+        }
+        do {
+            let transport = try Self.decode(ServersTransport.self, .object(fields), object)
+            var transports = configuration.http?.serversTransports ?? [:]
+            if transports[name] == nil { transports[name] = transport }
+            configuration.http?.serversTransports = transports
+            origins[ResourceKey(.httpServersTransport, name)] = SourceLocation(source: object.reference)
+        } catch {
+            issues.append(error)
         }
     }
 
@@ -144,7 +243,7 @@ struct CRDConfigurationBuilder {
         var balancer = LoadBalancerService()
         balancer.servers = found.servers
         balancer.passHostHeader = backend.passHostHeader
-        balancer.serversTransport = backend.serversTransport
+        balancer.serversTransport = backend.serversTransport.map { $0.contains("@") ? $0 : Self.name(namespace, $0) }
         balancer.strategy = backend.strategy
         var definition = HTTPService()
         definition.loadBalancer = balancer

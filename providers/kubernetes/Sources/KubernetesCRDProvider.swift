@@ -41,11 +41,13 @@ public final class KubernetesCRDProvider: Provider {
         let routes = ResourceMirror<IngressRoute>(paths: paths(inGroups: "ingressroutes"), query: selector, optional: true)
         let middlewares = ResourceMirror<MiddlewareObject>(paths: paths(inGroups: "middlewares"), query: selector, optional: true)
         let traefikServices = ResourceMirror<TraefikServiceObject>(paths: paths(inGroups: "traefikservices"), query: selector, optional: true)
+        let tlsOptions = ResourceMirror<TLSOptionObject>(paths: paths(inGroups: "tlsoptions"), optional: true)
+        let transports = ResourceMirror<ServersTransportObject>(paths: paths(inGroups: "serverstransports"), optional: true)
         let services = ResourceMirror<Service>(paths: options.scope.paths("/api/v1", "services"))
         let slices = ResourceMirror<EndpointSlice>(paths: options.scope.paths("/apis/discovery.k8s.io/v1", "endpointslices"))
         let secrets = ResourceMirror<Secret>(paths: options.scope.paths("/api/v1", "secrets"))
         await MirroredProvider.run(
-            client: client, logger: logger, mirrors: [routes, middlewares, traefikServices, services, slices, secrets],
+            client: client, logger: logger, mirrors: [routes, middlewares, traefikServices, tlsOptions, transports, services, slices, secrets],
             throttle: options.scope.throttle, updates: updates
         ) {
             var builder = CRDConfigurationBuilder(
@@ -53,12 +55,15 @@ public final class KubernetesCRDProvider: Provider {
                 middlewares: Array(middlewares.objects.values), traefikServices: Array(traefikServices.objects.values),
                 servers: ServiceServers(services: services.objects, slices: Array(slices.objects.values)),
                 secrets: secrets.objects)
+            builder.tlsOptions = Array(tlsOptions.objects.values)
+            builder.serversTransports = Array(transports.objects.values)
             var snapshot = builder.build()
             let status = KubernetesProviderStatus(
                 source: "providers.kubernetesCRD \(options.scope.connection.endpoint)",
                 mirrors: [
                     ("IngressRoute", routes.ready, routes.errors), ("Middleware", middlewares.ready, middlewares.errors),
                     ("TraefikService", traefikServices.ready, traefikServices.errors),
+                    ("TLSOption", tlsOptions.ready, tlsOptions.errors), ("ServersTransport", transports.ready, transports.errors),
                     ("Service", services.ready, services.errors), ("EndpointSlice", slices.ready, slices.errors),
                     ("Secret", secrets.ready, secrets.errors),
                 ])

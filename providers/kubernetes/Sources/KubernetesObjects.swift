@@ -454,3 +454,16 @@ struct ReferenceGrant: KubernetesObject {
         var to: [To]?
     }
 }
+
+/// A CRD whose `spec` the configuration decoder reads (TLSOption, ServersTransport).
+struct TLSOptionObject: KubernetesObject {
+    static let kind = "TLSOption"
+    var metadata: ObjectMeta
+    var spec: JSONValue?
+}
+
+struct ServersTransportObject: KubernetesObject {
+    static let kind = "ServersTransport"
+    var metadata: ObjectMeta
+    var spec: JSONValue?
+}
