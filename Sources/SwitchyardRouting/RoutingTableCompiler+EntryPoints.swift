@@ -95,3 +95,12 @@ struct NoopService: InternalService {
         eventLoop.makeSucceededFuture(InternalResponse(status: .notFound, body: ByteBuffer(string: "404 page not found\n")))
     }
 }
+
+/// Answers every request with one status (`invalid-backend@internal`: 500).
+struct FixedStatusService: InternalService {
+    var status: HTTPResponseStatus
+
+    func respond(to request: HTTPRequestHead, on eventLoop: any EventLoop) -> EventLoopFuture<InternalResponse> {
+        eventLoop.makeSucceededFuture(InternalResponse(status: status, body: ByteBuffer(string: "\(status.code) \(status.reasonPhrase)\n")))
+    }
+}

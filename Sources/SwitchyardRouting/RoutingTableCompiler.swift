@@ -83,7 +83,9 @@ public struct RoutingTableCompiler: Sendable {
     ) {
         self.entryPoints = entryPoints
         self.defaultEntryPoints = defaultEntryPoints ?? entryPoints
-        self.internalServices = internalServices
+        // `invalid-backend@internal` answers 500: where a provider keeps a route whose backends do not resolve
+        // (the Gateway API asks for that answer).
+        self.internalServices = internalServices.merging(["invalid-backend@internal": FixedStatusService(status: .internalServerError)]) { given, _ in given }
         self.internalRouters = internalRouters
         self.middlewares = middlewares
     }

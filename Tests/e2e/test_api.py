@@ -35,7 +35,8 @@ class APITests(E2ETestCase):
         _, overview = self.api(proxy, "/api/overview")
         # The internal routers (api@internal, ping@internal) count too, as in Traefik.
         self.assertEqual(overview["http"]["routers"], {"total": 5, "warnings": 0, "errors": 1})
-        self.assertEqual(overview["http"]["services"]["total"], 3)
+        # s@file, and the internal api@internal, ping@internal and invalid-backend@internal (as Traefik lists its own)
+        self.assertEqual(overview["http"]["services"]["total"], 4)
         self.assertEqual(overview["http"]["middlewares"]["total"], 1)
         self.assertEqual(overview["providers"], ["File"])
         self.assertEqual(overview["version"], proxy.version())

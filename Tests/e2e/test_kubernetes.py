@@ -1,6 +1,7 @@
 """The Kubernetes Ingress provider against the test API server (kube_api.py): list + watch over TLS with a bearer
 token, Ingress → Service → EndpointSlice → pods (whoami on 127.0.0.x), live changes, 410 Gone, a wrong token."""
 
+import json
 import threading
 import time
 
@@ -431,7 +432,7 @@ class KubernetesGatewayTests(E2ETestCase):
         self.assertEqual((conditions["ResolvedRefs"]["status"], conditions["ResolvedRefs"]["reason"]),
                          ("False", "RefNotPermitted"))
         self.assertEqual(conditions["Accepted"]["status"], "True")
-        self.assertEqual(proxy.get("/", host="far.test").status, 404)
+        self.assertEqual(proxy.get("/", host="far.test").status, 500, "a rule with no usable backend answers 500")
         self.api.apply({"apiVersion": "gateway.networking.k8s.io/v1beta1", "kind": "ReferenceGrant",
                         "metadata": {"namespace": "backend", "name": "let-front-in"},
                         "spec": {"from": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "namespace": "front"}],
@@ -511,3 +512,37 @@ class KubernetesCRDTLSTests(E2ETestCase):
         issue = next(e for e in data["errors"] if "missing-ca" in e["message"])
         self.assertIn("ServersTransport shop/broken", str(issue["location"]))
         self.assertEqual(issue["keyPath"], "spec.rootCAsSecrets[0]")
+
+    def test_81f_middleware_crd_shapes_errors_service_and_auth_secret(self):
+        import base64
+        import subprocess
+        self.start_api()
+        self.pod_service("shop", "pages")
+
+        users = subprocess.run(["openssl", "passwd", "-apr1", "-salt", "H6uskkkW", "secret"], capture_output=True,
+                               text=True, check=True, timeout=30).stdout.strip()
+        self.api.apply({"apiVersion": "v1", "kind": "Secret", "metadata": {"namespace": "shop", "name": "admins"},
+                        "data": {"users": base64.b64encode(("admin:" + users + "\n").encode()).decode()}})
+        self.api.apply({"apiVersion": "switchyard.dev/v1alpha1", "kind": "Middleware",
+                        "metadata": {"namespace": "shop", "name": "oops"},
+                        "spec": {"errors": {"status": ["500-599"], "query": "/oops/{status}",
+                                            "service": {"name": "pages", "port": "http"}}}})
+        self.api.apply({"apiVersion": "switchyard.dev/v1alpha1", "kind": "Middleware",
+                        "metadata": {"namespace": "shop", "name": "auth"},
+                        "spec": {"basicAuth": {"secret": "admins"}}})
+        self.api.apply(ingress_route("shop", "down", "Host(`down.test`)", [{"name": "pages", "port": "http"}],
+                                     middlewares=[{"name": "oops"}]))
+        self.api.apply(ingress_route("shop", "admin", "Host(`admin.test`)", [{"name": "pages", "port": "http"}],
+                                     middlewares=[{"name": "auth"}]))
+        proxy = self.start_crd_proxy()
+        # errors.service: the Service port the CRD names, as a load balancer of this provider (the error pages
+        # themselves are the errors middleware's, tested with the file provider).
+        data = proxy.wait_rawdata(lambda d: d.get("middlewares", {}).get("shop-oops@kubernetescrd", {}).get("status") == "enabled",
+                                  timeout=10, message="the errors Middleware enabled")
+        oops = data["middlewares"]["shop-oops@kubernetescrd"]
+        self.assertEqual(oops["errors"]["service"], "shop-pages-http@kubernetescrd")
+        self.assertEqual(data["services"]["shop-pages-http@kubernetescrd"]["status"], "enabled")
+        proxy.wait_status("admin.test", 401, timeout=5)
+        r = request(proxy.web_port, "/", host="admin.test",
+                    headers={"Authorization": "Basic " + base64.b64encode(b"admin:secret").decode()})
+        self.assertEqual(r.status, 200)

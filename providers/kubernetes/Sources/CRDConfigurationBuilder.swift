@@ -96,15 +96,28 @@ struct CRDConfigurationBuilder {
             chain["middlewares"] = .array(qualified)
             fields["chain"] = .object(chain)
         }
-        if case .object(var auth)? = fields["basicAuth"], case .string(let secretName)? = auth["secret"] {
-            // `basicAuth.secret`: a Secret whose `users` (htpasswd lines) are the users.
+        for kind in ["basicAuth", "digestAuth"] {
+            // `basicAuth.secret` / `digestAuth.secret`: a Secret whose `users` (htpasswd lines) are the users.
+            guard case .object(var auth)? = fields[kind], case .string(let secretName)? = auth["secret"] else { continue }
             auth["secret"] = nil
             guard let users = secrets["\(home)/\(secretName)"]?.value("users") else {
                 return reject(object, name, ConfigurationIssue(
-                    at: source, keyPath: "spec.basicAuth.secret", message: "the Secret \(home)/\(secretName) has no users"))
+                    at: source, keyPath: "spec.\(kind).secret", message: "the Secret \(home)/\(secretName) has no users"))
             }
             auth["users"] = .array(users.split(whereSeparator: \.isNewline).map { .string(String($0)) })
-            fields["basicAuth"] = .object(auth)
+            fields[kind] = .object(auth)
+        }
+        if case .object(var errors)? = fields["errors"], case .object = errors["service"] {
+            // `errors.service` names a Service port (or a TraefikService), as an IngressRoute's services do.
+            guard let data = try? JSONEncoder().encode(errors["service"]),
+                let reference = try? JSONDecoder().decode(BackendReference.self, from: data)
+            else {
+                return reject(object, name, ConfigurationIssue(
+                    at: source, keyPath: "spec.errors.service", message: "expected {name, namespace, port, kind}"))
+            }
+            guard let service = service(reference, from: object, field: "spec.errors.service") else { return }
+            errors["service"] = .string(service)
+            fields["errors"] = .object(errors)
         }
         spec = .object(fields)
         do {

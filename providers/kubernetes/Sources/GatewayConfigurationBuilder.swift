@@ -195,7 +195,8 @@ struct GatewayConfigurationBuilder {
                     let middlewares = filters(route, rule, ruleIndex: ruleIndex)
                     for (listener, entryPoints) in matched {
                         attached[gateway.key, default: [:]][listener.name, default: 0] += ruleIndex == 0 ? 1 : 0
-                        guard let service else { continue }
+                        // A rule none of whose backends resolves answers 500, as the Gateway API asks.
+                        let service = service ?? "invalid-backend@internal"
                         var router = Router()
                         router.rule = ruleText(rule, hosts: hostnames(route.spec?.hostnames ?? [], listener.hostname) ?? [])
                         router.entryPoints = entryPoints
