@@ -6,6 +6,15 @@ import SwitchyardRouting
 import SwitchyardUpstream
 
 extension ProxyHandler {
+    /// A 502 or 504 the proxy makes itself (the server could not be reached, or did not answer in time) gets the
+    /// `errors` middleware's page as a server's answer would; false when no page applies.
+    func answerWithErrorPage(_ status: Int, context: ChannelHandlerContext) -> Bool {
+        guard errorPageStatus == nil, let policy = middlewareContext?.scope.errorPages as? ErrorPagesPolicy,
+            policy.matches(status)
+        else { return false }
+        return fetchErrorPage(policy, status: status, context: context)
+    }
+
     /// Replaces the server's answer with the error page of the `errors` middleware: a GET of the page on its
     /// service, answered with the original status (or its rewrite). False when no server can serve the page.
     func fetchErrorPage(_ policy: ErrorPagesPolicy, status: Int, context: ChannelHandlerContext) -> Bool {

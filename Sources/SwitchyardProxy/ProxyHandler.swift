@@ -498,6 +498,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             holdReads(false)
             var timedOut = false
             if case ChannelError.connectTimeout = error { timedOut = true }
+            if answerWithErrorPage(timedOut ? 504 : 502, context: context) { return }
             answer(timedOut ? .gatewayTimeout : .badGateway, body: timedOut ? "Gateway Timeout\n" : "Bad Gateway\n", context: context)
         case .success(let upstream):
             upstream.delegate = self
@@ -521,6 +522,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         upstream.delegate = nil
         upstream.close()
         recordServerFailure()
+        if answerWithErrorPage(504, context: context) { return }
         answer(.gatewayTimeout, body: "Gateway Timeout\n", context: context)
     }
 

@@ -4,7 +4,7 @@ import http.client
 import json
 import time
 
-from harness import LOOPBACK, E2ETestCase, Whoami
+from harness import LOOPBACK, E2ETestCase, Whoami, free_port
 
 DYNAMIC = """
 http:
@@ -374,6 +374,7 @@ class ErrorPagesTests(MiddlewareCase):
 http:
   routers:
     app:  {rule: "Host(`err.test`)", service: busy, middlewares: [pages]}
+    down: {rule: "Host(`down.test`)", service: dead, middlewares: [pages]}
     fine: {rule: "Host(`fine.test`)", service: pages-svc, middlewares: [pages]}
     re:   {rule: "Host(`re.test`)", service: busy, middlewares: [rewrite]}
     only: {rule: "Host(`only.test`)", service: busy, middlewares: [some-headers, ct]}
@@ -386,8 +387,9 @@ http:
     orphan:  {errors: {status: ["500"], service: nowhere}}
   services:
     busy:      {loadBalancer: {servers: [{url: "%s"}]}}
+    dead:      {loadBalancer: {servers: [{url: "http://127.0.0.1:%d"}]}}
     pages-svc: {loadBalancer: {servers: [{url: "%s"}]}}
-""" % (busy, pages.url))
+""" % (busy, free_port(), pages.url))
         self.proxy = self.start_proxy(throttle="0s")
         self.proxy.wait_routers(["app@file", "fine@file"])
         status, _, body = self.call("err.test", "/page?x=1", method="GET")
@@ -395,6 +397,9 @@ http:
         seen = Whoami(body)
         self.assertEqual(seen.hostname, "pages")
         self.assertEqual(seen.request_line, "GET /errors/503?from=http%3A%2F%2Ferr.test%2Fpage%3Fx%3D1 HTTP/1.1")
+        status, _, body = self.call("down.test", "/gone", method="GET")
+        self.assertEqual(status, 502, "a 502 the proxy makes itself gets the page too")
+        self.assertEqual(Whoami(body).request_line, "GET /errors/502?from=http%3A%2F%2Fdown.test%2Fgone HTTP/1.1")
         status, _, body = self.call("fine.test", "/ok")
         self.assertEqual(status, 200, "answers not in the list pass as they are")
         self.assertEqual(Whoami(body).request_line, "GET /ok HTTP/1.1")
