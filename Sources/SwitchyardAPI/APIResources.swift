@@ -80,9 +80,9 @@ extension RouterInfo: ListedResource {
     var listedProvider: String { provider }
     var listedStatus: ResourceStatus { status }
     var searchable: [String] { [router.rule ?? ""] }
-    func uses(service: String) -> Bool { router.service.map { ConfigurationNames.same($0, service, in: provider) } ?? false }
+    func uses(service: String) -> Bool { router.service.map { ResourceName.qualify($0, in: provider) == service } ?? false }
     func uses(middleware: String) -> Bool {
-        (router.middlewares ?? []).contains { ConfigurationNames.same($0, middleware, in: provider) }
+        (router.middlewares ?? []).contains { ResourceName.qualify($0, in: provider) == middleware }
     }
 }
 
@@ -116,7 +116,7 @@ struct StreamResource<Definition: Encodable>: ListedResource {
     var definition: Definition
 
     var listedName: String { name }
-    var listedProvider: String { ConfigurationNames.provider(of: name) }
+    var listedProvider: String { ResourceName.provider(of: name) ?? "" }
     var listedStatus: ResourceStatus { .disabled }
 
     enum CodingKeys: String, CodingKey { case name, provider, status, error }
@@ -128,18 +128,6 @@ struct StreamResource<Definition: Encodable>: ListedResource {
         try container.encode(listedProvider, forKey: .provider)
         try container.encode(listedStatus, forKey: .status)
         try container.encode(["TCP and UDP routing are not served by this version of Switchyard"], forKey: .error)
-    }
-}
-
-/// Qualified names (`name@provider`).
-enum ConfigurationNames {
-    static func provider(of name: String) -> String {
-        name.split(separator: "@", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
-    }
-
-    /// Whether a reference from a resource of `provider` names `qualified`.
-    static func same(_ reference: String, _ qualified: String, in provider: String) -> Bool {
-        reference.contains("@") ? reference == qualified : "\(reference)@\(provider)" == qualified
     }
 }
 
