@@ -128,17 +128,22 @@ public final class PrometheusMetrics: ExchangeObserver {
         (success ? lastReloadSuccess : lastReloadFailure).record(Date().timeIntervalSince1970)
     }
 
+    /// A gauge read when the exposition is asked for (its HELP line comes with the others).
+    static func gauge(_ name: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: prefix + name, unitName: "", helpText: "")
+    }
+
     /// The exposition text, with the gauges read now: open connections, servers up, certificate expiry.
     public func exposition(table: RoutingTable, connections: [(entryPoint: String, gauge: ConnectionGauge)]) -> [UInt8] {
         for (entryPoint, gauge) in connections {
-            registry.makeGauge(name: Self.prefix + "open_connections", labels: [("entrypoint", entryPoint), ("protocol", "TCP")])
+            registry.makeGauge(descriptor: Self.gauge("open_connections"), labels: [("entrypoint", entryPoint), ("protocol", "TCP")])
                 .set(to: Double(gauge.current))
         }
         for (name, target) in table.services {
             guard case .loadBalancer(let balancer) = target else { continue }
             for (index, server) in balancer.servers.enumerated() {
                 let up = balancer.health?.isUp(index) ?? true
-                registry.makeGauge(name: Self.prefix + "service_server_up", labels: [("service", name), ("url", server.url)])
+                registry.makeGauge(descriptor: Self.gauge("service_server_up"), labels: [("service", name), ("url", server.url)])
                     .set(to: up ? 1 : 0)
             }
         }

@@ -61,7 +61,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
             let hasLength = head.headers.contains(name: "content-length")
             if request.version == .http1_0 && !hasLength && request.method != .HEAD { keepAlive = false }
             var response = ForwardedRequest.clientResponse(from: head, version: request.version, keepAlive: keepAlive)
-            if let setCookie { response.headers.add(name: "Set-Cookie", value: setCookie) }
+            for cookie in setCookies { response.headers.add(name: "Set-Cookie", value: cookie) }
             startCompressionIfAsked(&response, request: request)
             if let route, let middlewareContext {
                 for middleware in route.middlewares.reversed() {

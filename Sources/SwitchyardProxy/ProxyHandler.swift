@@ -57,8 +57,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var upstreamHead: HTTPRequestHead?
     var server: UpstreamServer?
     var bodyForwarded = false
-    /// The sticky cookie to send with this response, when the client is not yet stuck to its server.
-    var setCookie: String?
+    /// The sticky cookies to send with this response, when the client is not yet stuck to its server (or to the
+    /// child of a weighted service).
+    var setCookies: [String] = []
     /// Tells passive health checking that the current server failed this request.
     func recordServerFailure() {
         middlewareContext?.scope.upstreamFailed = true
@@ -352,7 +353,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         attempt = 1
         if !refusedBy.isEmpty { refusedBy.removeAll() }
         grpcTrailers = nil
-        setCookie = nil
+        if !setCookies.isEmpty { setCookies.removeAll() }
         bodyForwarded = false
         pending.removeAll()
         keepAlive = head.isKeepAlive && !quiescing
@@ -418,7 +419,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Sends the request to the route's service.
     func dispatch(_ head: HTTPRequestHead, route: Route, context: ChannelHandlerContext) {
         var mirrors: [MirroringServices.Mirror] = []
-        guard let service = route.service.resolved(client: clientAddress, mirrors: &mirrors) else {
+        guard let service = route.service.resolved(client: clientAddress, headers: head.headers, mirrors: &mirrors, setCookies: &setCookies) else {
             return answer(.serviceUnavailable, body: "no available server\n", context: context)
         }
         switch service {
@@ -446,7 +447,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             guard let (server, setCookie) = balancer.server(cookieHeaders: cookies) else {
                 return answer(.serviceUnavailable, body: "no available server\n", context: context)
             }
-            self.setCookie = setCookie
+            if let setCookie { setCookies.append(setCookie) }
             self.balancer = balancer
             self.server = server
             if let load = balancer.load, let index = balancer.servers.firstIndex(of: server) {

@@ -90,17 +90,53 @@ public final class LoadBalancer: Sendable {
 public final class WeightedServices: Sendable {
     public let name: String
     public let children: [ServiceTarget]
+    /// Sticky sessions by cookie naming the child service, when the service asks for them.
+    public let sticky: StickyCookieSettings?
+    /// `healthCheck: {}`: children with no available server are skipped (else they are picked and answer 503).
+    let skipsUnavailable: Bool
+    let weights: [Int]
     let rotation: WeightedRoundRobin
 
-    init(name: String, children: [(target: ServiceTarget, weight: Int)]) {
+    init(
+        name: String, children: [(target: ServiceTarget, weight: Int)], sticky: StickyCookieSettings? = nil,
+        skipsUnavailable: Bool = false
+    ) {
         self.name = name
         self.children = children.map(\.target)
-        self.rotation = WeightedRoundRobin(weights: children.map(\.weight))
+        self.sticky = sticky
+        self.skipsUnavailable = skipsUnavailable
+        self.weights = children.map(\.weight)
+        self.rotation = WeightedRoundRobin(weights: weights)
     }
 
-    /// The next child in weighted order; nil when every weight is zero.
+    /// The next child in weighted order; nil when every weight is zero (or, with `healthCheck`, no child with
+    /// weight is available).
     public func next() -> ServiceTarget? {
-        rotation.next().map { children[$0] }
+        nextIndex().map { children[$0] }
+    }
+
+    /// The child a request goes to: the one its sticky cookie names while that one has weight and is available,
+    /// else the next; the Set-Cookie for a client not (or no longer) stuck to it is appended to `setCookies`.
+    func pick(headers: HTTPHeaders, setCookies: inout [String]) -> ServiceTarget? {
+        guard let sticky else { return next() }
+        if let index = sticky.serverIndex(cookieHeaders: headers["cookie"]), weights[index] > 0,
+            children[index].isAvailable
+        {
+            return children[index]
+        }
+        guard let index = nextIndex() else { return nil }
+        setCookies.append(sticky.setCookie(for: index))
+        return children[index]
+    }
+
+    private func nextIndex() -> Int? {
+        guard skipsUnavailable else { return rotation.next() }
+        // A bounded number of tries covers every child of the rotation.
+        for _ in 0..<max(1, rotation.length) {
+            guard let index = rotation.next() else { return nil }
+            if children[index].isAvailable { return index }
+        }
+        return nil
     }
 }
 
@@ -108,17 +144,21 @@ extension ServiceTarget {
     /// Follows weighted services down to the one that answers. Weighted services cannot nest in a loop (the compiler
     /// refuses it), so the walk ends; nil when a weighted service has nothing to pick.
     public func resolved(client: [UInt8] = []) -> ServiceTarget? {
-        var ignored: [MirroringServices.Mirror] = []
-        return resolved(client: client, mirrors: &ignored)
+        var ignoredMirrors: [MirroringServices.Mirror] = []
+        var ignoredCookies: [String] = []
+        return resolved(client: client, headers: HTTPHeaders(), mirrors: &ignoredMirrors, setCookies: &ignoredCookies)
     }
 
-    /// As `resolved(client:)`, collecting the mirrors of the mirroring services on the way.
-    public func resolved(client: [UInt8], mirrors: inout [MirroringServices.Mirror]) -> ServiceTarget? {
+    /// As `resolved(client:)`, for a request with these headers (weighted sticky cookies), collecting the mirrors of
+    /// the mirroring services on the way and the Set-Cookie values of weighted sticky services.
+    public func resolved(
+        client: [UInt8], headers: HTTPHeaders, mirrors: inout [MirroringServices.Mirror], setCookies: inout [String]
+    ) -> ServiceTarget? {
         var target = self
         while true {
             switch target {
             case .weighted(let weighted):
-                guard let next = weighted.next() else { return nil }
+                guard let next = weighted.pick(headers: headers, setCookies: &setCookies) else { return nil }
                 target = next
             case .failover(let main, let fallback):
                 target = main.isAvailable ? main : fallback

@@ -102,7 +102,8 @@ extension RoutingTableBuild {
             return .failure(Failure(key: key, message: "the service \"\(reference)\" does not exist"))
         }
         if let failover = service.failover {
-            if failover.healthCheck != nil { return fail("failover.healthCheck", "'healthCheck' is not supported yet") }
+            // `healthCheck: {}`: the failover service is available while its main or fallback service is (always the
+            // case).
             if failover.errors != nil { return fail("failover.errors", "'errors' is not supported yet") }
             let main: ServiceTarget, fallback: ServiceTarget
             switch child(failover.service, key: "failover.service", visiting: &visiting) {
@@ -140,7 +141,7 @@ extension RoutingTableBuild {
         }
         let target: ServiceTarget
         if let mirroring = service.mirroring {
-            if mirroring.healthCheck != nil { return fail("mirroring.healthCheck", "'healthCheck' is not supported yet") }
+            // `healthCheck: {}`: the mirroring service is available while its main service is (always the case).
             let main: ServiceTarget
             switch child(mirroring.service, key: "mirroring.service", visiting: &visiting) {
             case .success(let found): main = found
@@ -161,19 +162,22 @@ extension RoutingTableBuild {
             }
             target = .mirroring(MirroringServices(name: name, main: main, mirrors: mirrors))
         } else if let rendezvous = service.highestRandomWeight {
-            if rendezvous.healthCheck != nil {
-                return fail("highestRandomWeight.healthCheck", "'healthCheck' is not supported yet")
-            }
+            // `healthCheck: {}`: unavailable children are passed over (always the case).
             switch weightedChildren(rendezvous.services, key: "highestRandomWeight.services", visiting: &visiting) {
             case .success(let children): target = .highestRandomWeight(RendezvousServices(name: name, children: children))
             case .failure(let failure): return fail(failure.key ?? "highestRandomWeight", failure.message)
             }
         } else if let weighted = service.weighted {
-            if weighted.sticky != nil { return fail("weighted.sticky", "'sticky' is not supported yet") }
-            if weighted.healthCheck != nil { return fail("weighted.healthCheck", "'healthCheck' is not supported yet") }
             switch weightedChildren(weighted.services, key: "weighted.services", visiting: &visiting) {
             case .success(let children):
-                target = .weighted(WeightedServices(name: name, children: children.map { ($0.target, $0.weight) }))
+                var sticky: StickyCookieSettings?
+                switch Self.stickySettings(weighted.sticky, key: "weighted.sticky", service: name, keys: children.map(\.name)) {
+                case .success(let settings): sticky = settings
+                case .failure(let failure): return fail(failure.key ?? "weighted.sticky", failure.message)
+                }
+                target = .weighted(WeightedServices(
+                    name: name, children: children.map { ($0.target, $0.weight) }, sticky: sticky,
+                    skipsUnavailable: weighted.healthCheck != nil))
             case .failure(let failure): return fail(failure.key ?? "weighted", failure.message)
             }
         } else {
@@ -211,6 +215,30 @@ extension RoutingTableBuild {
             path: path, method: (check.method ?? "GET").uppercased(), scheme: check.scheme, hostname: check.hostname,
             port: check.port, headers: check.headers ?? [:], status: check.status, interval: interval,
             unhealthyInterval: unhealthy, timeout: timeout))
+    }
+
+    /// The sticky cookie of a load balancer (keys: its servers' URLs) or weighted service (keys: its children's
+    /// names); nil without `sticky`.
+    static func stickySettings(
+        _ options: Sticky?, key: String, service: String, keys: [String]
+    ) -> Result<StickyCookieSettings?, Failure> {
+        guard let options else { return .success(nil) }
+        guard let cookie = options.cookie else {
+            return .failure(Failure(key: key, message: "set sticky.cookie (the only kind of stickiness)"))
+        }
+        if let sameSite = cookie.sameSite, !["", "none", "lax", "strict"].contains(sameSite.lowercased()) {
+            return .failure(Failure(key: "\(key).cookie.sameSite", message: "'\(sameSite)' is not none, lax or strict"))
+        }
+        let forbidden = Set("=;, \t\r\n\"")
+        for (option, value) in [("name", cookie.name), ("path", cookie.path), ("domain", cookie.domain)] {
+            if let value, value.contains(where: { forbidden.contains($0) && !(option == "path" && $0 == "=") }) {
+                return .failure(Failure(key: "\(key).cookie.\(option)", message: "'\(value)' cannot go in a cookie"))
+            }
+        }
+        return .success(StickyCookieSettings(
+            name: cookie.name, serviceName: service, keys: keys, secure: cookie.secure ?? false,
+            httpOnly: cookie.httpOnly ?? false, sameSite: cookie.sameSite, maxAge: cookie.maxAge ?? 0,
+            path: cookie.path, domain: cookie.domain))
     }
 
     mutating func compileService(_ name: String, _ service: HTTPService) -> Result<ServiceTarget, Failure> {
@@ -301,23 +329,9 @@ extension RoutingTableBuild {
             }
         }
         var sticky: StickyCookieSettings?
-        if let cookie = balancer.sticky?.cookie {
-            if let sameSite = cookie.sameSite, !["", "none", "lax", "strict"].contains(sameSite.lowercased()) {
-                return .failure(Failure(
-                    key: "loadBalancer.sticky.cookie.sameSite", message: "'\(sameSite)' is not none, lax or strict"))
-            }
-            let forbidden = Set("=;, \t\r\n\"")
-            for (key, value) in [("name", cookie.name), ("path", cookie.path), ("domain", cookie.domain)] {
-                if let value, value.contains(where: { forbidden.contains($0) && !(key == "path" && $0 == "=") }) {
-                    return .failure(Failure(key: "loadBalancer.sticky.cookie.\(key)", message: "'\(value)' cannot go in a cookie"))
-                }
-            }
-            sticky = StickyCookieSettings(
-                name: cookie.name, serviceName: name, servers: servers, secure: cookie.secure ?? false,
-                httpOnly: cookie.httpOnly ?? false, sameSite: cookie.sameSite, maxAge: cookie.maxAge ?? 0,
-                path: cookie.path, domain: cookie.domain)
-        } else if balancer.sticky != nil {
-            return .failure(Failure(key: "loadBalancer.sticky", message: "set sticky.cookie (the only kind of stickiness)"))
+        switch Self.stickySettings(balancer.sticky, key: "loadBalancer.sticky", service: name, keys: servers.map(\.url)) {
+        case .success(let settings): sticky = settings
+        case .failure(let failure): return .failure(failure)
         }
         let target = LoadBalancer(
             name: name, servers: servers, passHostHeader: balancer.passHostHeader ?? true, health: health, sticky: sticky,

@@ -1,15 +1,15 @@
-/// Sticky sessions by cookie (`loadBalancer.sticky.cookie`): a client that carries the cookie goes back to the
-/// server named in it while that server is healthy. The cookie's value is derived from the server's URL, so it
-/// stays valid across table swaps and restarts.
+/// Sticky sessions by cookie (`loadBalancer.sticky.cookie`, `weighted.sticky.cookie`): a client that carries the
+/// cookie goes back to the server (or child service) named in it while that one is healthy. The cookie's value is
+/// derived from the server's URL (the child's name), so it stays valid across table swaps and restarts.
 public struct StickyCookieSettings: Sendable, Hashable {
     public var name: String
     /// `; Path=/; HttpOnly; ...`, appended to `name=value` in Set-Cookie.
     public let attributes: String
-    /// The cookie value of each server, by server index.
+    /// The cookie value of each target (server or child service), by index.
     public let values: [String]
 
     public init(
-        name: String?, serviceName: String, servers: [UpstreamServer], secure: Bool, httpOnly: Bool, sameSite: String?,
+        name: String?, serviceName: String, keys: [String], secure: Bool, httpOnly: Bool, sameSite: String?,
         maxAge: Int, path: String?, domain: String?
     ) {
         self.name = name.flatMap { $0.isEmpty ? nil : $0 } ?? "_" + String(Self.hexDigest(serviceName).prefix(5))
@@ -25,10 +25,10 @@ public struct StickyCookieSettings: Sendable, Hashable {
         default: break
         }
         self.attributes = attributes
-        self.values = servers.map { String(Self.hexDigest($0.url).prefix(16)) }
+        self.values = keys.map { String(Self.hexDigest($0).prefix(16)) }
     }
 
-    /// The server index a request's `Cookie` headers name, nil when none does.
+    /// The target index a request's `Cookie` headers name, nil when none does.
     public func serverIndex(cookieHeaders: [String]) -> Int? {
         for header in cookieHeaders {
             for pair in header.split(separator: ";") {

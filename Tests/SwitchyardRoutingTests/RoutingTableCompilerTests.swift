@@ -1,3 +1,4 @@
+import NIOHTTP1
 import SwitchyardConfig
 import SwitchyardMiddleware
 import SwitchyardProviderKit
@@ -183,6 +184,52 @@ import Testing
         var service = HTTPService()
         service.weighted = weighted
         return service
+    }
+
+    @Test func weightedStickyCookieKeepsAClientOnItsChildAcrossTables() throws {
+        var canary = Self.weighted([("stable", 1), ("next", 1)])
+        var sticky = Sticky()
+        sticky.cookie = StickyCookie()
+        sticky.cookie?.name = "canary"
+        canary.weighted?.sticky = sticky
+        canary.weighted?.healthCheck = HealthCheckPresence()
+        var badSticky = Self.weighted([("stable", 1)])
+        badSticky.weighted?.sticky = Sticky()
+        func build() -> RoutingTable {
+            Fixtures.table([
+                Fixtures.snapshot(
+                    routers: ["r": Fixtures.router("Path(`/`)", service: "canary")],
+                    services: [
+                        "stable": Fixtures.service(["http://127.0.0.1:1"]), "next": Fixtures.service(["http://127.0.0.1:2"]),
+                        "canary": canary, "bad": badSticky,
+                    ])
+            ])
+        }
+        let table = build()
+        let route = try #require(table.entryPoints["web"]?.route(Fixtures.request("/")))
+        func pick(_ route: Route, cookie: String?) -> (name: String, setCookies: [String])? {
+            var mirrors: [MirroringServices.Mirror] = []
+            var setCookies: [String] = []
+            let headers: HTTPHeaders = cookie.map { ["Cookie": "other=1; \($0)"] } ?? [:]
+            guard case .loadBalancer(let balancer)? = route.service.resolved(
+                client: [], headers: headers, mirrors: &mirrors, setCookies: &setCookies)
+            else { return nil }
+            return (balancer.name, setCookies)
+        }
+        let first = try #require(pick(route, cookie: nil))
+        let cookie = try #require(first.setCookies.first)
+        #expect(cookie.hasPrefix("canary=") && cookie.hasSuffix("; Path=/"))
+        let pair = String(cookie.prefix { $0 != ";" })
+        // Round robin would alternate; the cookie holds the client on its child, also in a rebuilt table.
+        let rebuilt = try #require(build().entryPoints["web"]?.route(Fixtures.request("/")))
+        for route in [route, rebuilt, route, rebuilt] {
+            let again = try #require(pick(route, cookie: pair))
+            #expect(again.name == first.name)
+            #expect(again.setCookies.isEmpty)
+        }
+        // A cookie naming no child gets a new one.
+        #expect(pick(route, cookie: "canary=0000")?.setCookies.count == 1)
+        #expect(table.status.services["bad@file"]?.errors.first?.contains("weighted.sticky") == true)
     }
 
     @Test func weightedServicesSplitByWeightAndReportLoops() throws {
@@ -400,7 +447,9 @@ import Testing
         ])
         let route = try #require(table.entryPoints["web"]?.route(Fixtures.request("/")))
         var mirrors: [MirroringServices.Mirror] = []
-        guard case .loadBalancer(let main)? = route.service.resolved(client: [], mirrors: &mirrors) else {
+        var cookies: [String] = []
+        guard case .loadBalancer(let main)? = route.service.resolved(client: [], headers: [:], mirrors: &mirrors, setCookies: &cookies)
+        else {
             Issue.record("the main service answers"); return
         }
         #expect(main.name == "main@file")

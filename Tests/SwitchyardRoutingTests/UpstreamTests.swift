@@ -73,7 +73,7 @@ import Testing
 
     static func sticky(_ name: String? = nil, maxAge: Int = 0) -> StickyCookieSettings {
         StickyCookieSettings(
-            name: name, serviceName: "app@file", servers: servers, secure: true, httpOnly: true, sameSite: "lax",
+            name: name, serviceName: "app@file", keys: servers.map(\.url), secure: true, httpOnly: true, sameSite: "lax",
             maxAge: maxAge, path: nil, domain: nil)
     }
 

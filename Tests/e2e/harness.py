@@ -204,7 +204,20 @@ def wait_until(predicate, timeout, interval=0.05, message="condition"):
         time.sleep(interval)
 
 
-class Response(object):
+class HeaderLookup(object):
+    """header() and header_all() over a list of (name, value) pairs in self.headers."""
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def header_all(self, name):
+        return [v for k, v in self.headers if k.lower() == name.lower()]
+
+
+class Response(HeaderLookup):
     def __init__(self, status, headers, body):
         self.status = status
         self.headers = headers  # list of (name, value)
@@ -213,12 +226,6 @@ class Response(object):
     @property
     def text(self):
         return self.body.decode("utf-8", "replace")
-
-    def header(self, name):
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return None
 
     def __repr__(self):
         return "<Response %s %r>" % (self.status, self.body[:200])
@@ -249,7 +256,7 @@ def try_request(*args, **kwargs):
         return None
 
 
-class Whoami(object):
+class Whoami(HeaderLookup):
     """Parsed body of a whoami answer."""
 
     REQUEST_LINE = re.compile(r"^[A-Z]+ \S+ HTTP/\d\.\d$")
@@ -286,14 +293,6 @@ class Whoami(object):
     def hostname(self):
         return self.meta.get("Hostname")
 
-    def header(self, name):
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return None
-
-    def header_all(self, name):
-        return [v for k, v in self.headers if k.lower() == name.lower()]
 
 
 # --------------------------------------------------------------------------

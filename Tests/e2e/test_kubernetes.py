@@ -265,7 +265,8 @@ class KubernetesCRDTests(E2ETestCase):
         self.api.apply({"apiVersion": "switchyard.dev/v1alpha1", "kind": "TraefikService",
                         "metadata": {"namespace": "shop", "name": "canary"},
                         "spec": {"weighted": {"services": [{"name": "blue", "port": "http", "weight": 3},
-                                                           {"name": "green", "port": "http", "weight": 1}]}}})
+                                                           {"name": "green", "port": "http", "weight": 1}],
+                                              "sticky": {"cookie": {"name": "shop", "httpOnly": True}}}}})
         self.api.apply(ingress_route("shop", "front", "Host(`shop.test`) && PathPrefix(`/shop`)",
                                      [{"name": "canary", "kind": "TraefikService"}],
                                      middlewares=[{"name": "strip"}]))
@@ -274,6 +275,13 @@ class KubernetesCRDTests(E2ETestCase):
         self.assertIn("GET /cart ", first.text, "stripPrefix from the Middleware")
         hosts = [proxy.get("/shop/x", host="shop.test").text.split("Hostname: ")[1].split()[0] for _ in range(8)]
         self.assertEqual((hosts.count("blue-0"), hosts.count("green-0")), (6, 2), hosts)
+        # spec.weighted.sticky: the cookie holds a client on one child
+        r = proxy.get("/shop/x", host="shop.test")
+        cookie = r.header("Set-Cookie")
+        self.assertTrue(cookie and cookie.startswith("shop=") and "HttpOnly" in cookie, cookie)
+        held = {proxy.get("/shop/x", host="shop.test", headers={"Cookie": cookie.split(";")[0]}).text.split(
+            "Hostname: ")[1].split()[0] for _ in range(6)}
+        self.assertEqual(held, {r.text.split("Hostname: ")[1].split()[0]})
         data = proxy.rawdata()
         router = next(r for n, r in data["routers"].items() if n.startswith("shop-front-"))
         self.assertEqual(router["middlewares"], ["shop-strip@kubernetescrd"])

@@ -246,6 +246,57 @@ http:
         self.assertEqual({Whoami(proxy.get("/", host="app.test").text).hostname for _ in range(4)}, {"a", "b"})
 
 
+    def test_10n_weighted_sticky_holds_the_canary_and_its_server(self):
+        s1, s2, c = self.start_whoami("s1"), self.start_whoami("s2"), self.start_whoami("c")
+        config = """
+http:
+  routers:
+    app: {rule: "Host(`app.test`)", service: split}
+    %s
+  services:
+    split:
+      weighted:
+        sticky: {cookie: {name: split, secure: true}}
+        healthCheck: {}
+        services: [{name: stable, weight: 1}, {name: canary, weight: 1}]
+    stable:
+      loadBalancer:
+        sticky: {cookie: {name: server}}
+        servers: [{url: "%s"}, {url: "%s"}]
+    canary:
+      loadBalancer:
+        servers: [{url: "%s"}]
+"""
+        self.write("s.yml", config % ("", s1.url, s2.url, c.url))
+        proxy = self.start_proxy(throttle="0s")
+        proxy.wait_status("app.test", 200)
+        # find a client that lands on the stable service: it gets both cookies
+        for _ in range(4):
+            first = proxy.get("/", host="app.test")
+            cookies = first.header_all("Set-Cookie")
+            if Whoami(first.text).hostname != "c":
+                break
+        self.assertEqual(len(cookies), 2, cookies)
+        split_cookie = next(x for x in cookies if x.startswith("split="))
+        self.assertIn("Secure", split_cookie)
+        self.assertTrue(any(x.startswith("server=") for x in cookies), cookies)
+        stuck_to = Whoami(first.text).hostname
+        jar = {"Cookie": "; ".join(x.split(";")[0] for x in cookies)}
+        for _ in range(6):
+            r = proxy.get("/", host="app.test", headers=jar)
+            self.assertEqual(Whoami(r.text).hostname, stuck_to)
+            self.assertEqual(r.header_all("Set-Cookie"), [])
+        before = proxy.version()
+        self.write("s.yml", config % ('other: {rule: "Host(`other.test`)", service: split}', s1.url, s2.url, c.url))
+        proxy.wait_rawdata(lambda d: d["version"] > before, message="a new table")
+        for _ in range(6):
+            self.assertEqual(Whoami(proxy.get("/", host="app.test", headers=jar).text).hostname, stuck_to)
+        # only the split cookie: held on the stable service, round robin over its servers
+        only_split = {"Cookie": split_cookie.split(";")[0]}
+        seen = {Whoami(proxy.get("/", host="app.test", headers=only_split).text).hostname for _ in range(4)}
+        self.assertEqual(seen, {"s1", "s2"})
+
+
 class PowerOfTwoChoicesTests(E2ETestCase):
 
     def test_10m_p2c_sends_less_to_the_slow_server(self):

@@ -272,7 +272,10 @@ struct CRDConfigurationBuilder {
     }
 
     /// A weighted service over backends, named `name`.
-    private mutating func weighted(_ name: String, _ backends: [BackendReference], from object: some KubernetesObject, field: String) -> String? {
+    private mutating func weighted(
+        _ name: String, _ backends: [BackendReference], from object: some KubernetesObject, field: String,
+        options: TraefikServiceObject.Spec.Weighted? = nil
+    ) -> String? {
         var children: [WeightedServiceRef] = []
         for (index, backend) in backends.enumerated() {
             guard let child = service(backend, from: object, field: "\(field)[\(index)]") else { return nil }
@@ -283,6 +286,8 @@ struct CRDConfigurationBuilder {
         }
         var weighted = WeightedService()
         weighted.services = children
+        weighted.sticky = options?.sticky
+        weighted.healthCheck = options?.healthCheck
         var definition = HTTPService()
         definition.weighted = weighted
         configuration.http?.services?[name] = definition
@@ -294,7 +299,7 @@ struct CRDConfigurationBuilder {
         let name = Self.name(namespace, object.metadata.name)
         origins[ResourceKey(.httpService, name)] = SourceLocation(source: object.reference)
         if let weighted = object.spec?.weighted {
-            _ = self.weighted(name, weighted.services ?? [], from: object, field: "spec.weighted.services")
+            _ = self.weighted(name, weighted.services ?? [], from: object, field: "spec.weighted.services", options: weighted)
         } else if let mirroring = object.spec?.mirroring {
             let main = BackendReference(name: mirroring.name, namespace: mirroring.namespace, kind: mirroring.kind, port: mirroring.port)
             guard let mainService = service(main, from: object, field: "spec.mirroring") else { return }
@@ -311,6 +316,9 @@ struct CRDConfigurationBuilder {
             var spec = MirroringService()
             spec.service = mainService
             spec.mirrors = mirrors
+            spec.mirrorBody = mirroring.mirrorBody
+            spec.maxBodySize = mirroring.maxBodySize
+            spec.healthCheck = mirroring.healthCheck
             definition.mirroring = spec
             configuration.http?.services?[name] = definition
         } else {

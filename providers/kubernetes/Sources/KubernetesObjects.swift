@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardConfig
 
 /// The parts of Kubernetes objects the providers read (`metadata`, and each kind's `spec`), decoded leniently:
 /// fields they do not use are ignored.
@@ -280,6 +281,8 @@ struct TraefikServiceObject: KubernetesObject {
     struct Spec: Codable, Sendable, Hashable {
         struct Weighted: Codable, Sendable, Hashable {
             var services: [BackendReference]?
+            var sticky: Sticky?
+            var healthCheck: HealthCheckPresence?
         }
         struct Mirroring: Codable, Sendable, Hashable {
             struct Mirror: Codable, Sendable, Hashable {
@@ -294,6 +297,9 @@ struct TraefikServiceObject: KubernetesObject {
             var kind: String?
             var port: IntOrString?
             var mirrors: [Mirror]?
+            var mirrorBody: Bool?
+            var maxBodySize: Int64?
+            var healthCheck: HealthCheckPresence?
         }
         var weighted: Weighted?
         var mirroring: Mirroring?
