@@ -507,7 +507,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             for part in pending { upstream.write(part) }
             pending.removeAll()
             upstream.flush()
-            if let timeout = settings.responseHeaderTimeout {
+            let forwarding = server?.transport.forwarding
+            if let timeout = forwarding == nil ? settings.responseHeaderTimeout : forwarding?.responseHeaderTimeout {
                 responseTimeout = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
                     self.responseHeaderTimedOut(generation: generation)
                 }

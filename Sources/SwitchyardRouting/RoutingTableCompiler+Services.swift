@@ -61,7 +61,7 @@ extension RoutingTableBuild {
                 continue
             }
             do {
-                transports[name] = try UpstreamTransport(name: name, definition: definition)
+                transports[name] = try UpstreamTransport(name: name, definition: definition, named: true)
             } catch {
                 issues.append(ConfigurationIssue(
                     at: merged.origins[ResourceKey(.httpServersTransport, name)] ?? SourceLocation(source: Self.provider(of: name)),

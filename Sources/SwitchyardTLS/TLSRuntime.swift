@@ -79,16 +79,7 @@ public enum TLSOptionsCompiler {
             certificateChain: fallback.chain.map { .certificate($0) }, privateKey: .privateKey(fallback.key))
         configuration.minimumTLSVersion = try version(options.minVersion, key: "minVersion") ?? .tlsv12
         configuration.maximumTLSVersion = try version(options.maxVersion, key: "maxVersion")
-        if let suites = options.cipherSuites, !suites.isEmpty {
-            var values: [NIOTLSCipher] = []
-            for suite in suites {
-                guard let code = cipherCodes[suite.uppercased()] else {
-                    throw Failure(key: "cipherSuites", message: "unknown cipher suite '\(suite)'")
-                }
-                if let code { values.append(NIOTLSCipher(rawValue: code)) }
-            }
-            if !values.isEmpty { configuration.cipherSuiteValues = values }
-        }
+        try applyCipherSuites(options.cipherSuites, to: &configuration)
         if let curves = options.curvePreferences, !curves.isEmpty {
             var values: [NIOTLSCurve] = []
             for curve in curves {
@@ -155,6 +146,19 @@ public enum TLSOptionsCompiler {
         return TLSRuntime.Option(
             name: name, context: context, acceptsAnyClientCertificate: acceptsAny, sniStrict: options.sniStrict ?? false,
             offersHTTP2: alpn.contains("h2"))
+    }
+
+    /// `cipherSuites` by Go's names (TLS 1.2 suites; TLS 1.3's are always on, as in Go).
+    public static func applyCipherSuites(_ suites: [String]?, to configuration: inout NIOSSL.TLSConfiguration) throws(Failure) {
+        guard let suites, !suites.isEmpty else { return }
+        var values: [NIOTLSCipher] = []
+        for suite in suites {
+            guard let code = cipherCodes[suite.uppercased()] else {
+                throw Failure(key: "cipherSuites", message: "unknown cipher suite '\(suite)'")
+            }
+            if let code { values.append(NIOTLSCipher(rawValue: code)) }
+        }
+        if !values.isEmpty { configuration.cipherSuiteValues = values }
     }
 
     public static func version(_ text: String?, key: String) throws(Failure) -> TLSVersion? {

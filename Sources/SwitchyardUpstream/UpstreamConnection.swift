@@ -19,12 +19,15 @@ public final class UpstreamConnection {
     public internal(set) var wasReused = false
     /// An HTTP/2 stream (of an `h2c://` server's connection): used once, never pooled.
     let isStream: Bool
+    /// The transport's `maxIdleConnsPerHost`; nil for the pool's.
+    let maxIdle: Int?
 
-    init(channel: any Channel, handler: UpstreamHandler, poolKey: String, isStream: Bool = false) {
+    init(channel: any Channel, handler: UpstreamHandler, poolKey: String, isStream: Bool = false, maxIdle: Int? = nil) {
         self.channel = channel
         self.handler = handler
         self.poolKey = poolKey
         self.isStream = isStream
+        self.maxIdle = maxIdle
     }
 
     public var delegate: (any UpstreamConnectionDelegate)? {

@@ -69,7 +69,9 @@ public final class UpstreamConnectionPool {
         guard idle[server.poolKey] != nil else { return nil }
         let now = NIODeadline.now()
         while let connection = idle[server.poolKey]?.popLast() {
-            if connection.isActive, let since = connection.idleSince, now - since < settings.idleTimeout {
+            if connection.isActive, let since = connection.idleSince,
+                now - since < server.transport.forwarding?.idleConnTimeout ?? settings.idleTimeout
+            {
                 connection.idleSince = nil
                 connection.wasReused = true
                 return connection
@@ -84,7 +86,8 @@ public final class UpstreamConnectionPool {
         eventLoop.preconditionInEventLoop()
         connection.delegate = nil
         connection.handler.readingPaused = false
-        guard reusable, !connection.isStream, connection.isActive, idle[connection.poolKey, default: []].count < settings.maxIdlePerServer
+        guard reusable, !connection.isStream, connection.isActive,
+            idle[connection.poolKey, default: []].count < connection.maxIdle ?? settings.maxIdlePerServer
         else {
             connection.close()
             return
@@ -106,7 +109,7 @@ public final class UpstreamConnectionPool {
     private func connect(_ server: UpstreamServer) -> EventLoopFuture<UpstreamConnection> {
         let key = server.poolKey
         return ClientBootstrap(group: eventLoop)
-            .connectTimeout(settings.connectTimeout)
+            .connectTimeout(server.transport.forwarding?.dialTimeout ?? settings.connectTimeout)
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -124,7 +127,8 @@ public final class UpstreamConnectionPool {
             .assumeIsolated()
             .flatMapThrowing { [weak self] channel in
                 let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
-                let connection = UpstreamConnection(channel: channel, handler: handler, poolKey: key)
+                let connection = UpstreamConnection(
+                    channel: channel, handler: handler, poolKey: key, maxIdle: server.transport.forwarding?.maxIdleConnsPerHost)
                 handler.onClose = { [weak self, weak connection] in
                     guard let self, let connection else { return }
                     self.forget(connection)
@@ -193,7 +197,7 @@ public final class UpstreamConnectionPool {
         let negotiated = NegotiatedProtocol(eventLoop.makePromise(of: String?.self))
         let result = eventLoop.makePromise(of: HTTP2Connection.self)
         ClientBootstrap(group: eventLoop)
-            .connectTimeout(settings.connectTimeout)
+            .connectTimeout(server.transport.forwarding?.dialTimeout ?? settings.connectTimeout)
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in

@@ -17,6 +17,26 @@ public final class UpstreamTransport: Sendable, Hashable {
     public let negotiatingTLS: NIOSSLContext?
     /// SNI and the name the server's certificate is checked against; nil for the server's host.
     public let serverName: String?
+    /// The timeouts and idle-connection limit of a named transport; nil for the default transport, whose settings
+    /// are the static `serversTransport`'s (the pool's).
+    public let forwarding: Forwarding?
+
+    /// `forwardingTimeouts` and `maxIdleConnsPerHost` of a named transport, unset ones at Traefik's defaults.
+    public struct Forwarding: Sendable, Hashable {
+        public var dialTimeout: TimeAmount
+        /// nil: no limit on the wait for the response head.
+        public var responseHeaderTimeout: TimeAmount?
+        public var idleConnTimeout: TimeAmount
+        public var maxIdleConnsPerHost: Int
+
+        init(_ definition: ServersTransport) {
+            let timeouts = definition.forwardingTimeouts
+            dialTimeout = .nanoseconds(max(0, timeouts?.dialTimeout?.nanoseconds ?? 30_000_000_000))
+            responseHeaderTimeout = timeouts?.responseHeaderTimeout.flatMap { $0.nanoseconds > 0 ? .nanoseconds($0.nanoseconds) : nil }
+            idleConnTimeout = .nanoseconds(max(0, timeouts?.idleConnTimeout?.nanoseconds ?? 90_000_000_000))
+            maxIdleConnsPerHost = definition.maxIdleConnsPerHost.map { $0 > 0 ? $0 : 200 } ?? 200
+        }
+    }
 
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public var key: String
@@ -27,10 +47,11 @@ public final class UpstreamTransport: Sendable, Hashable {
     /// The transport of load balancers that name none: the system's trust roots, full verification.
     public static let standard: UpstreamTransport = {
         // The default client configuration always builds.
-        try! UpstreamTransport(name: "default", definition: ServersTransport())
+        try! UpstreamTransport(name: "default", definition: ServersTransport(), named: false)
     }()
 
-    public init(name: String, definition: ServersTransport) throws(Failure) {
+    /// `named`: a transport of `http.serversTransports`, with its own forwarding settings; else the default one.
+    public init(name: String, definition: ServersTransport, named: Bool) throws(Failure) {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.applicationProtocols = ["http/1.1"]
         if definition.insecureSkipVerify == true {
@@ -62,6 +83,7 @@ public final class UpstreamTransport: Sendable, Hashable {
                 configuration.minimumTLSVersion = minimum
             }
             configuration.maximumTLSVersion = try TLSOptionsCompiler.version(definition.maxVersion, key: "maxVersion")
+            try TLSOptionsCompiler.applyCipherSuites(definition.cipherSuites, to: &configuration)
         } catch {
             throw Failure(key: error.key, message: error.message)
         }
@@ -78,6 +100,7 @@ public final class UpstreamTransport: Sendable, Hashable {
         }
         self.name = name
         self.serverName = definition.serverName.flatMap { $0.isEmpty ? nil : $0 }
+        self.forwarding = named ? Forwarding(definition) : nil
         self.key = "\(name)#\(definition.hashValue)"
     }
 

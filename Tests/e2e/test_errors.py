@@ -78,6 +78,58 @@ class ErrorResponseTests(E2ETestCase):
         proxy.check_alive()
 
 
+    def test_09f_a_named_servers_transport_has_its_own_timeouts_and_idle_limit(self):
+        slow = self.start_silent_origin(delay=0.8)
+        quick = self.start_silent_origin(delay=0)
+        paced, paced2 = self.start_silent_origin(delay=0.6), self.start_silent_origin(delay=0.3)
+        self.write("e.yml", """
+http:
+  routers:
+    tight: {rule: "Host(`tight.test`)", service: tight}
+    own: {rule: "Host(`own.test`)", service: own}
+    plain: {rule: "Host(`plain.test`)", service: plain}
+    brief: {rule: "Host(`brief.test`)", service: brief}
+    many: {rule: "Host(`many.test`)", service: many}
+  services:
+    many: {loadBalancer: {servers: [{url: "%(paced2)s"}]}}
+    tight: {loadBalancer: {serversTransport: tight, servers: [{url: "%(slow)s"}]}}
+    own: {loadBalancer: {serversTransport: own, servers: [{url: "%(paced)s"}]}}
+    plain: {loadBalancer: {servers: [{url: "%(slow)s"}]}}
+    brief: {loadBalancer: {serversTransport: brief, servers: [{url: "%(quick)s"}]}}
+  serversTransports:
+    tight: {forwardingTimeouts: {responseHeaderTimeout: 300ms}}
+    own: {maxIdleConnsPerHost: 1}
+    brief: {forwardingTimeouts: {idleConnTimeout: 300ms}}
+""" % {"slow": slow.url, "quick": quick.url, "paced": paced.url, "paced2": paced2.url})
+        # the static serversTransport is the default transport's only: a named one keeps Traefik's defaults
+        proxy = self.start_proxy(throttle="0s", env={"SWITCHYARD_EVENT_LOOPS": "1"}, extra_args=[
+            "--serversTransport.forwardingTimeouts.responseHeaderTimeout=500ms"])
+        proxy.wait_routers(["tight@file", "own@file", "plain@file", "brief@file"])
+        t0 = time.monotonic()
+        self.assertEqual(proxy.get("/", host="tight.test", timeout=10).status, 504)
+        self.assertLess(time.monotonic() - t0, 0.75, "the transport's 300ms, not the origin's 800ms")
+        self.assertEqual(proxy.get("/", host="plain.test", timeout=10).status, 504, "the static 500ms")
+        # maxIdleConnsPerHost 1: of three connections at once, one is kept for the next three requests at once
+        for host, origin, after in [("own.test", paced, 5), ("many.test", paced2, 3)]:
+            for _ in range(2):
+                threads = [threading.Thread(target=proxy.get, args=("/",), kwargs={"host": host, "timeout": 10})
+                           for _ in range(3)]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join(10)
+            self.assertEqual(len(origin._conns), after, host)
+        self.assertEqual(paced.requests, 6, "600ms answers: the static 500ms is not the named transport's")
+        # idleConnTimeout 300ms: a connection idle for longer is not used again
+        for _ in range(2):
+            self.assertEqual(proxy.get("/", host="brief.test").status, 200)
+        self.assertEqual(len(quick._conns), 1, "kept alive between requests close together")
+        time.sleep(0.6)
+        self.assertEqual(proxy.get("/", host="brief.test").status, 200)
+        self.assertEqual(len(quick._conns), 2, "a new connection after the idle timeout")
+        proxy.check_alive()
+
+
 class FirstRequestOnlyOrigin(SilentOrigin):
     """Answers the first request of each connection with keep-alive, then closes the connection without an answer
     when the next request arrives: a server closing an idle keep-alive connection just as it is reused."""

@@ -171,7 +171,7 @@ struct RuntimeSettings {
         transportDefinition.rootCAs = configuration.serversTransport?.rootCAs
         let defaultTransport: UpstreamTransport
         do {
-            defaultTransport = try UpstreamTransport(name: "default", definition: transportDefinition)
+            defaultTransport = try UpstreamTransport(name: "default", definition: transportDefinition, named: false)
         } catch {
             throw issue("serversTransport" + (error.key.isEmpty ? "" : ".\(error.key)"), error.message)
         }
