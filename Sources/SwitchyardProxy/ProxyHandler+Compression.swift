@@ -1,4 +1,3 @@
-import CompressNIO
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -13,13 +12,8 @@ extension ProxyHandler {
         guard let policy = middlewareContext?.scope.compression, request.version != .http1_0,
             policy.applies(to: response, request: request)
         else { return }
-        let compressor = CompressionAlgorithm.gzip().compressor
-        do {
-            try compressor.startStream()
-        } catch {
-            return
-        }
-        self.compressor = compressor
+        guard let encoder = BodyEncoders.make(policy.encoding) else { return }
+        self.compressor = encoder
         response.headers.remove(name: "content-length")
         response.headers.replaceOrAdd(name: "Content-Encoding", value: policy.encoding)
         let vary = response.headers.first(name: "vary") ?? ""

@@ -1,4 +1,3 @@
-import CompressNIO
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -72,10 +71,11 @@ extension ProxyHandler: UpstreamConnectionDelegate {
             sentStatus = Int(response.status.code)
             sentHeaders = response.headers
             context.write(wrapOutboundOut(.head(response)), promise: nil)
+            responseUnflushed = true
         case .body(var buffer):
             if let compressor {
                 do {
-                    buffer = try buffer.compressStream(with: compressor, flush: .sync, allocator: context.channel.allocator)
+                    buffer = try compressor.encode(&buffer, allocator: context.channel.allocator)
                 } catch {
                     logger.error("compressing a response failed", metadata: ["error": "\(error)"])
                     return failMidResponse(upstream, context: context)
@@ -83,6 +83,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
             }
             responseBytes &+= buffer.readableBytes
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            responseUnflushed = true
             if !context.channel.isWritable {
                 // Pause first: the flush can make the channel writable again, which resumes reading.
                 upstream.pauseReading()
@@ -92,9 +93,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
             if switchingProtocols { return switchToTunnel(upstream: upstream, context: context) }
             if let compressor {
                 do {
-                    var empty = context.channel.allocator.buffer(capacity: 0)
-                    let last = try empty.compressStream(with: compressor, flush: .finish, allocator: context.channel.allocator)
-                    try compressor.finishStream()
+                    let last = try compressor.finish(allocator: context.channel.allocator)
                     self.compressor = nil
                     context.write(wrapOutboundOut(.body(.byteBuffer(last))), promise: nil)
                 } catch {
@@ -127,6 +126,14 @@ extension ProxyHandler: UpstreamConnectionDelegate {
             }
             finishRequest(context: context, trailers: trailers)
         }
+    }
+
+    /// What one read from the server made goes out now: a streamed response (server-sent events, long polls,
+    /// progressive pages) reaches the client as the server sends it, with one flush per read rather than per part.
+    func upstreamReadComplete() {
+        guard responseUnflushed, let context else { return }
+        responseUnflushed = false
+        context.flush()
     }
 
     func upstreamWritabilityChanged(isWritable: Bool) {

@@ -1,4 +1,3 @@
-import CompressNIO
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -73,7 +72,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var streamWriter: InternalStreamWriter?
 
     /// Compresses the response body when the `compress` middleware asked and the response qualifies.
-    var compressor: (any NIOCompressor)?
+    var compressor: (any BodyEncoder)?
+    /// Response parts written to the client since the last flush (flushed when the server's read completes).
+    var responseUnflushed = false
 
     /// Copies of this request going to mirrors (`mirroring` services).
     var mirrors: [MirrorExchange] = []
@@ -349,6 +350,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         mirrors = []
         errorPageStatus = nil
         compressor = nil
+        responseUnflushed = false
         balancer = nil
         attempt = 1
         if !refusedBy.isEmpty { refusedBy.removeAll() }
@@ -597,6 +599,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         inExchange = false
         let close = !keepAlive
         let promise: EventLoopPromise<Void>? = close ? context.eventLoop.makePromise() : nil
+        responseUnflushed = false
         context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: promise)
         if let promise {
             queued.removeAll()

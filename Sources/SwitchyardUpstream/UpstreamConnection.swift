@@ -4,9 +4,15 @@ import NIOHTTP1
 /// Receives what happens on an upstream connection while it serves one request.
 public protocol UpstreamConnectionDelegate: AnyObject {
     func upstreamReceived(_ part: HTTPClientResponsePart)
+    /// The parts of one read from the server have all been handed over: the time to flush what they made.
+    func upstreamReadComplete()
     func upstreamWritabilityChanged(isWritable: Bool)
     /// The connection closed or failed before the response ended.
     func upstreamClosed(error: (any Error)?)
+}
+
+extension UpstreamConnectionDelegate {
+    public func upstreamReadComplete() {}
 }
 
 /// An HTTP/1.1 connection to one server, lent by the pool to one request at a time. Lives on one event loop.
@@ -101,6 +107,11 @@ final class UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let delegate {
             delegate.upstreamReceived(part)
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        delegate?.upstreamReadComplete()
+        context.fireChannelReadComplete()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {

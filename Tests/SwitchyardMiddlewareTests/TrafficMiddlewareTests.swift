@@ -170,15 +170,20 @@ import Testing
     }
 
     @Test(arguments: [
-        (["gzip, deflate, br"], "gzip"), (["br;q=1.0, gzip;q=0.5"], "gzip"), (["gzip;q=0"], nil), (["*"], "gzip"),
-        (["br, zstd"], nil), ([], nil), (["identity"], nil),
+        (["gzip, deflate, br"], "gzip"), (["br;q=1.0, gzip;q=0.5"], "br"), (["gzip;q=0"], nil), (["*"], "gzip"),
+        (["br, zstd"], "br"), (["zstd", "br;q=0.9"], "zstd"), ([], nil), (["identity"], nil), ([""], nil),
+        (["gzip;q=0, *"], "br"), (["gzip;q=0.2, br;q=0.2, zstd;q=0.8"], "zstd"),
     ] as [([String], String?)])
-    func negotiatesGzip(_ accept: [String], _ chosen: String?) throws {
+    func negotiatesByQualityThenOrder(_ accept: [String], _ chosen: String?) throws {
         #expect(try Self.compress().negotiate(accept) == chosen)
     }
 
-    @Test func defaultEncodingWhenTheClientSaysNothing() throws {
+    @Test func encodingsOrderAndDefault() throws {
         #expect(try Self.compress("compress: {defaultEncoding: gzip}").negotiate([]) == "gzip")
+        #expect(try Self.compress("compress: {defaultEncoding: zstd}").negotiate(["*"]) == "zstd")
+        let zstdFirst = try Self.compress("compress: {encodings: [zstd, br]}")
+        #expect(zstdFirst.negotiate(["gzip, br, zstd"]) == "zstd")
+        #expect(zstdFirst.negotiate(["gzip"]) == nil)
     }
 
     @Test func whichResponsesQualify() throws {

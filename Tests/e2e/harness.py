@@ -618,6 +618,49 @@ class SilentOrigin(object):
 
 
 
+class ScriptedOrigin(object):
+    """An origin on a raw socket: for each connection (one at a time) it reads a request head, then calls
+    `respond(conn, head)` to write whatever the test needs, byte for byte."""
+
+    def __init__(self, respond):
+        self.respond = respond
+        self.sock = listening_socket()
+        self.port = self.sock.getsockname()[1]
+        self.url = "http://%s:%d" % (LOOPBACK, self.port)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                c, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with c:
+                c.settimeout(10)
+                data = b""
+                try:
+                    while b"\r\n\r\n" not in data:
+                        chunk = c.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                    if b"\r\n\r\n" in data:
+                        self.respond(c, data.split(b"\r\n\r\n", 1)[0])
+                except OSError:
+                    pass
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        self._thread.join(timeout=2)
+
+
 class DroppingOrigin(SilentOrigin):
     """Reads a request head and closes without answering: a network error after the request went out (a refused
     connection is not one: nothing was sent, and the proxy moves to another server)."""

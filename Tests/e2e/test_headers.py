@@ -2,7 +2,7 @@
 
 import socket
 
-from harness import E2ETestCase, LOOPBACK, Whoami, route_yaml
+from harness import E2ETestCase, LOOPBACK, ScriptedOrigin, Whoami, route_yaml
 
 
 class HeaderTests(E2ETestCase):
@@ -93,32 +93,13 @@ class HeaderTests(E2ETestCase):
         self.assertEqual(w.body_bytes, 5, w.raw)
 
     def test_08f_chunked_response_trailers_are_forwarded(self):
-        import threading
-        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        listener.bind((LOOPBACK, 0))
-        listener.listen(4)
-        listener.settimeout(10)
-        port = listener.getsockname()[1]
-        self.addCleanup(listener.close)
-
-        def serve():
-            try:
-                c, _ = listener.accept()
-            except OSError:
-                return
-            with c:
-                c.settimeout(10)
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = c.recv(4096)
-                    if not chunk:
-                        return
-                    data += chunk
-                c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n"
-                          b"5\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: abc123\r\n\r\n")
-                c.recv(1)  # hold the connection until the proxy closes it or the test ends
-
-        threading.Thread(target=serve, daemon=True).start()
+        def trailers(c, head):
+            c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n"
+                      b"5\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: abc123\r\n\r\n")
+            c.recv(1)  # hold the connection until the proxy closes it or the test ends
+        origin = ScriptedOrigin(trailers)
+        self.addCleanup(origin.close)
+        port = origin.port
         self.write("t.yml", route_yaml({"t": {"rule": "Host(`trailers.test`)", "service": "st"}},
                                        {"st": ["http://%s:%d" % (LOOPBACK, port)]}))
         self.proxy.wait_routers(["t@file"])

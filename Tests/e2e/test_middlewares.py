@@ -2,9 +2,10 @@
 
 import http.client
 import json
+import select
 import time
 
-from harness import LOOPBACK, E2ETestCase, Whoami, free_port
+from harness import LOOPBACK, E2ETestCase, ScriptedOrigin, Whoami, free_port
 
 DYNAMIC = """
 http:
@@ -452,6 +453,82 @@ http:
         status, headers, body = self.call("gz.test", "/data?size=5000")
         self.assertNotIn("content-encoding", headers, "no Accept-Encoding, no compression")
         self.assertEqual(len(body), 5000)
+
+
+    def test_22b_brotli_and_zstd_by_preference_decoded_by_curl_and_streamed(self):
+        import subprocess
+        import threading
+        self.o1 = self.start_whoami("o1")
+        # an origin that sends a first part, then waits for the test to have decoded it before sending the rest
+        gate = threading.Event()
+
+        def drip(c, head):
+            part = b"first-part " * 200
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")
+            c.sendall(b"%x\r\n%s\r\n" % (len(part), part))
+            gate.wait(20)
+            gate.clear()
+            rest = b"second-part\n"
+            c.sendall(b"%x\r\n%s\r\n0\r\n\r\n" % (len(rest), rest))
+        origin = ScriptedOrigin(drip)
+        self.addCleanup(origin.close)
+        self.write("c.yml", """
+http:
+  routers:
+    app: {rule: "Host(`cz.test`)", service: s, middlewares: [cz]}
+    zfirst: {rule: "Host(`zfirst.test`)", service: s, middlewares: [zfirst]}
+    drip: {rule: "Host(`drip.test`)", service: drip, middlewares: [cz]}
+  middlewares:
+    cz: {compress: {}}
+    zfirst: {compress: {encodings: [zstd, br]}}
+  services:
+    s: {loadBalancer: {servers: [{url: "%s"}]}}
+    drip: {loadBalancer: {servers: [{url: "%s"}]}}
+""" % (self.o1.url, origin.url))
+        self.proxy = self.start_proxy(throttle="0s")
+        self.proxy.wait_routers(["app@file", "zfirst@file", "drip@file"])
+        size = 1024 * 1024
+        url = "http://%s:%d/data?size=%d" % (LOOPBACK, self.proxy.web_port, size)
+
+        def curl(host, accept, decode):
+            args = ["curl", "-sS", "--max-time", "20", "-D", "-", "-H", "Host: " + host, "-H", "Accept-Encoding: " + accept]
+            out = subprocess.run(args + (["--compressed"] if decode else []) + [url], capture_output=True, timeout=30)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            head, _, body = out.stdout.partition(b"\r\n\r\n")
+            encoding = [line.split(b":", 1)[1].strip().decode() for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-encoding:")]
+            return (encoding[0] if encoding else None), body
+
+        for host, accept, expected in [("cz.test", "br;q=1.0, gzip;q=0.5", "br"), ("cz.test", "zstd", "zstd"),
+                                       ("cz.test", "gzip, br, zstd", "gzip"), ("zfirst.test", "gzip, br, zstd", "zstd"),
+                                       ("zfirst.test", "gzip", None)]:
+            encoding, raw = curl(host, accept, decode=False)
+            self.assertEqual(encoding, expected, (host, accept))
+            if expected:
+                self.assertLess(len(raw), size // 100, "%s: 1 MB of 'x' to a few KB" % expected)
+            encoding, body = curl(host, accept, decode=True)
+            self.assertEqual(body, b"x" * size, "curl decodes %s" % expected)
+        # streamed: the first part decodes before the origin sends the second
+        for accept in ["br", "zstd", "gzip", "identity"]:
+            proc = subprocess.Popen(["curl", "-sS", "-N", "--compressed", "--max-time", "30", "-H", "Host: drip.test",
+                                     "-H", "Accept-Encoding: " + accept,
+                                     "http://%s:%d/" % (LOOPBACK, self.proxy.web_port)],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            seen = b""
+            deadline = time.monotonic() + 5
+            while b"first-part " * 200 not in seen and time.monotonic() < deadline:
+                # the origin holds the rest back until the gate opens: reading must not wait for it
+                if not select.select([proc.stdout], [], [], 0.2)[0]:
+                    continue
+                chunk = proc.stdout.read1(65536)
+                if not chunk:
+                    break
+                seen += chunk
+            self.assertIn(b"first-part " * 200, seen, "%s: the first part came through before the rest" % accept)
+            self.assertNotIn(b"second-part", seen)
+            gate.set()
+            rest, err = proc.communicate(timeout=25)
+            self.assertEqual(seen + rest, b"first-part " * 200 + b"second-part\n", err)
 
 
 class CircuitBreakerTests(MiddlewareCase):

@@ -4,7 +4,7 @@ import SwitchyardConfig
 /// When the proxy compresses a response (`compress`): the encoding the client accepts, and the rules for which
 /// responses qualify. The proxy streams the body through the encoder.
 public struct CompressionPolicy: Sendable {
-    /// The chosen encoding's name for `Content-Encoding` (`gzip`).
+    /// The chosen encoding's name for `Content-Encoding` (`gzip`, `br` or `zstd`).
     public let encoding: String
     public let minimumBytes: Int
     public let excludedTypes: [String]
@@ -25,10 +25,10 @@ public struct CompressionPolicy: Sendable {
     }
 }
 
-/// `compress`: negotiates an encoding from `Accept-Encoding` and hands the policy to the proxy. gzip is the encoding
-/// served; `br` and `zstd` in `encodings` are skipped while a client also accepts gzip.
+/// `compress`: negotiates an encoding from `Accept-Encoding` and hands the policy to the proxy, which streams the
+/// body through gzip, brotli or Zstandard.
 struct Compress: HTTPMiddleware {
-    static let supported = ["gzip"]
+    static let supported = ["gzip", "br", "zstd"]
     static let defaultExcluded = ["application/grpc", "text/event-stream"]
 
     let encodings: [String]
@@ -39,14 +39,16 @@ struct Compress: HTTPMiddleware {
 
     init(_ options: CompressMiddleware) throws(MiddlewareConfigurationError) {
         let wanted = (options.encodings ?? ["gzip", "br", "zstd"]).map { $0.lowercased() }
-        encodings = wanted.filter { Self.supported.contains($0) }
+        if let unknown = wanted.first(where: { !Self.supported.contains($0) }) {
+            throw MiddlewareConfigurationError("compress.encodings: '\(unknown)' is not an encoding; use gzip, br or zstd")
+        }
+        encodings = wanted
         guard !encodings.isEmpty else {
-            throw MiddlewareConfigurationError(
-                "compress.encodings: \(wanted.joined(separator: ", ")) not supported yet; gzip is")
+            throw MiddlewareConfigurationError("compress.encodings: name at least one of gzip, br, zstd")
         }
         if let fallback = options.defaultEncoding?.lowercased(), !fallback.isEmpty {
             guard Self.supported.contains(fallback) else {
-                throw MiddlewareConfigurationError("compress.defaultEncoding: '\(fallback)' is not supported yet; gzip is")
+                throw MiddlewareConfigurationError("compress.defaultEncoding: '\(fallback)' is not an encoding; use gzip, br or zstd")
             }
             defaultEncoding = fallback
         } else {
@@ -68,13 +70,15 @@ struct Compress: HTTPMiddleware {
         return .proceed
     }
 
-    /// The first of our encodings the client accepts (q > 0); the default encoding when it sends no preference.
+    /// The encoding the client prefers (highest q > 0) among ours, ties going to the first in `encodings`; the
+    /// default encoding when the client sends no preference, or accepts ours only through `*`.
     func negotiate(_ values: [String]) -> String? {
         guard !values.isEmpty else { return defaultEncoding }
         var accepted: [String: Double] = [:]
         for item in values.flatMap({ $0.split(separator: ",") }) {
             let parts = item.split(separator: ";")
-            let name = parts[0].trimmingCharacters(in: " ").lowercased()
+            guard let first = parts.first else { continue }
+            let name = first.trimmingCharacters(in: " ").lowercased()
             var quality = 1.0
             for parameter in parts.dropFirst() {
                 let pair = parameter.split(separator: "=", maxSplits: 1)
@@ -84,6 +88,15 @@ struct Compress: HTTPMiddleware {
             }
             accepted[name] = quality
         }
-        return encodings.first { (accepted[$0] ?? accepted["*"] ?? 0) > 0 }
+        var best: (encoding: String, quality: Double)?
+        for encoding in encodings {
+            guard let quality = accepted[encoding], quality > 0 else { continue }
+            if best == nil || quality > best!.quality { best = (encoding, quality) }
+        }
+        if let best { return best.encoding }
+        guard let wildcard = accepted["*"], wildcard > 0 else { return nil }
+        if let defaultEncoding { return defaultEncoding }
+        // `*` covers the encodings the client did not name (one it named with q=0 stays refused).
+        return encodings.first { accepted[$0] == nil }
     }
 }
