@@ -156,6 +156,8 @@ let package = Package(
             name: "SwitchyardMiddleware",
             dependencies: [
                 "CCrypt",
+                "SwitchyardTLS",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

@@ -21,6 +21,7 @@ enum BuiltInMiddlewares {
         MiddlewareType("inFlightReq") { try $0.inFlightReq.map(InFlightReq.init) },
         MiddlewareType("retry") { try $0.retry.map(Retry.init) },
         MiddlewareType("compress") { try $0.compress.map(Compress.init) },
+        MiddlewareType("buffering") { try $0.buffering.map(Buffering.init) },
         MiddlewareType("circuitBreaker") { try $0.circuitBreaker.map(CircuitBreaker.init) },
         MiddlewareType("passTLSClientCert") { try $0.passTLSClientCert.map(PassTLSClientCert.init) },
         MiddlewareType("grpcWeb") { try $0.grpcWeb.map(GrpcWeb.init) },
@@ -44,6 +45,8 @@ public struct ChainedMiddleware: HTTPMiddleware {
     public func handleResponse(_ head: inout HTTPResponseHead, request: HTTPRequestHead, context: MiddlewareContext) {
         for middleware in middlewares.reversed() { middleware.handleResponse(&head, request: request, context: context) }
     }
+
+    public var requestBodyLimit: Int64? { middlewares.requestBodyLimit }
 }
 
 extension Array where Element == any HTTPMiddleware {

@@ -71,6 +71,21 @@ public final class RequestScope: @unchecked Sendable {
     public var upstreamFailed = false
     /// Set by `basicAuth` and `digestAuth`: the user they let in (the access log's `ClientUsername`).
     public var username: String?
+    /// Set by the proxy before the middlewares run, on a route whose middlewares read the request body
+    /// (`buffering`, `forwardAuth.forwardBody`): the whole body, or nil when it was larger than they accept
+    /// (`requestBodyTooLarge`).
+    public var requestBody: ByteBuffer?
+    public var requestBodyTooLarge = false
+    /// Set by `buffering`: how the proxy holds the response and when it sends the request again.
+    public var buffering: BufferingPolicy?
+    /// Set by `forwardAuth` (`addAuthCookiesToResponse`): cookies of the authentication server for the response.
+    public var authResponseCookies: [String] = []
+
+    /// The request body if the proxy read it and it is at most `limit` bytes (-1: any size the proxy read).
+    public func requestBody(upTo limit: Int64) -> ByteBuffer? {
+        guard !requestBodyTooLarge, let body = requestBody, limit < 0 || Int64(body.readableBytes) <= limit else { return nil }
+        return body
+    }
 
     public init() {}
 
@@ -96,6 +111,10 @@ public protocol HTTPMiddleware: Sendable {
     func handleRequest(_ head: inout HTTPRequestHead, context: MiddlewareContext) -> MiddlewareAction
     /// Runs on the response head before it goes to the client.
     func handleResponse(_ head: inout HTTPResponseHead, request: HTTPRequestHead, context: MiddlewareContext)
+    /// How much of the request body the middleware reads (`MiddlewareContext.scope.requestBody`): nil for none
+    /// (the default: the body streams to the server), -1 for all of it, else at most that many bytes. The proxy
+    /// reads the body whole before the route's middlewares run when one of them asks.
+    var requestBodyLimit: Int64? { get }
 }
 
 extension HTTPMiddleware {
@@ -104,6 +123,20 @@ extension HTTPMiddleware {
     }
 
     public func handleResponse(_ head: inout HTTPResponseHead, request: HTTPRequestHead, context: MiddlewareContext) {}
+
+    public var requestBodyLimit: Int64? { nil }
+}
+
+extension Array where Element == any HTTPMiddleware {
+    /// How much of the body the middlewares read together: the largest limit, -1 when one reads any size.
+    public var requestBodyLimit: Int64? {
+        var combined: Int64?
+        for middleware in self {
+            guard let limit = middleware.requestBodyLimit else { continue }
+            if limit < 0 || combined == -1 { combined = -1 } else { combined = Swift.max(combined ?? 0, limit) }
+        }
+        return combined
+    }
 }
 
 /// Builds middlewares of one Traefik type (`stripPrefix`, `headers`, ...) from their options.

@@ -124,7 +124,7 @@ public final class AccessLog: ExchangeObserver {
     /// The writer thread: waits for records (or 1 s), formats and writes them, until stopped.
     private func write(to initial: FileHandle) {
         var handle = initial
-        var formatter = LineFormatter(options: options)
+        let formatter = LineFormatter(options: options)
         while true {
             if wakeUp.lock(whenValue: 1, timeoutSeconds: 1) { wakeUp.unlock(withValue: 0) }
             let (records, dropped, reopen, stopped) = queue.withLockedValue { queue in

@@ -6,25 +6,34 @@ import SwitchyardRouting
 import SwitchyardUpstream
 
 extension ProxyHandler {
-    /// Sends the request again, to the balancer's next server, when the route's `retry` allows it: tries left, no
-    /// body sent yet, a method it may repeat. Returns false when the caller must answer the failure itself.
+    /// Sends the request again, to the balancer's next server, when the route's `retry` allows it (tries left,
+    /// a method it may repeat, within its timeout) or `buffering`'s retry expression holds; and only when nothing
+    /// of the body went out, or the body was kept to send again. Returns false when the caller must answer the
+    /// failure itself.
     func retry(afterNetworkError: Bool, status: Int?, context: ChannelHandlerContext) -> Bool {
-        guard let policy = middlewareContext?.scope.retry, attempt < policy.attempts, !bodyForwarded,
-            let request, policy.allows(request.method), let balancer,
+        guard let request, let balancer, !bodyForwarded || replay != nil, let scope = middlewareContext?.scope else {
+            return false
+        }
+        var delay: Int64 = 0
+        if let policy = scope.retry, attempt < policy.attempts, policy.allows(request.method),
             afterNetworkError ? policy.onNetworkError : status.map(policy.retries(status:)) == true,
-            let server = balancer.nextServer()
-        else { return false }
+            policy.timeout == 0 || firstTry.map({ NIODeadline.now() - $0 < .nanoseconds(policy.timeout) }) ?? true
+        {
+            delay = policy.delay(beforeTry: attempt + 1)
+        } else if scope.buffering?.retries(afterNetworkError: afterNetworkError, status: status, attempts: attempt) != true {
+            return false
+        }
+        guard let server = balancer.nextServer() else { return false }
         attempt += 1
         responseTimeout?.cancel()
         responseTimeout = nil
         let upstreamHead = forwarded(request, to: server, by: balancer)
         self.upstreamHead = upstreamHead
         self.server = server
-        pending = requestEnded ? [.end(nil)] : []
+        pending = replay ?? (requestEnded ? [.end(nil)] : [])
         // Body parts that arrive meanwhile wait in `pending`, as while connecting.
         phase = .connecting
         holdReads(true)
-        let delay = policy.delay(beforeTry: attempt)
         let generation = self.generation
         logger.debug("retrying", metadata: ["try": "\(attempt)", "server": "\(server.url)"])
         context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(delay)) {
@@ -42,7 +51,7 @@ extension ProxyHandler {
     func failOverToAnotherServer(afterSending: Bool = false) -> Bool {
         guard let balancer, let request, let failed = server, balancer.servers.count > 1 else { return false }
         if afterSending {
-            guard !bodyForwarded, Self.idempotentMethods.contains(request.method) else { return false }
+            guard !bodyForwarded || replay != nil, Self.idempotentMethods.contains(request.method) else { return false }
         }
         refusedBy.append(failed)
         guard refusedBy.count < balancer.servers.count else { return false }
@@ -56,7 +65,7 @@ extension ProxyHandler {
         }
         guard let next else { return false }
         if afterSending {
-            pending = requestEnded ? [.end(nil)] : []
+            pending = replay ?? (requestEnded ? [.end(nil)] : [])
         } else if !pending.isEmpty {
             // The head for the failed server leads `pending`; the body parts after it were not sent either.
             pending.removeFirst()

@@ -13,7 +13,9 @@ extension ProxyHandler: UpstreamConnectionDelegate {
             if (100..<200).contains(head.status.code) && head.status != .switchingProtocols {
                 return  // informational answers are for the proxy
             }
-            if middlewareContext?.scope.retry?.retries(status: Int(head.status.code)) == true,
+            if let scope = middlewareContext?.scope,
+                scope.retry?.retries(status: Int(head.status.code)) == true || scope.buffering?.retries(
+                    afterNetworkError: false, status: Int(head.status.code), attempts: attempt) == true,
                 retry(afterNetworkError: false, status: Int(head.status.code), context: context)
             {
                 upstream.delegate = nil
@@ -70,8 +72,13 @@ extension ProxyHandler: UpstreamConnectionDelegate {
             middlewareContext?.scope.responseStatus = Int(response.status.code)
             sentStatus = Int(response.status.code)
             sentHeaders = response.headers
-            context.write(wrapOutboundOut(.head(response)), promise: nil)
-            responseUnflushed = true
+            if middlewareContext?.scope.buffering?.holdsResponse == true {
+                heldResponse = [.head(response)]
+                heldBytes = 0
+            } else {
+                context.write(wrapOutboundOut(.head(response)), promise: nil)
+                responseUnflushed = true
+            }
         case .body(var buffer):
             if let compressor {
                 do {
@@ -82,6 +89,9 @@ extension ProxyHandler: UpstreamConnectionDelegate {
                 }
             }
             responseBytes &+= buffer.readableBytes
+            if heldResponse != nil {
+                return hold(buffer, upstream: upstream, context: context)
+            }
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
             responseUnflushed = true
             if !context.channel.isWritable {
@@ -95,12 +105,17 @@ extension ProxyHandler: UpstreamConnectionDelegate {
                 do {
                     let last = try compressor.finish(allocator: context.channel.allocator)
                     self.compressor = nil
-                    context.write(wrapOutboundOut(.body(.byteBuffer(last))), promise: nil)
+                    if heldResponse != nil {
+                        heldResponse?.append(.body(.byteBuffer(last)))
+                    } else {
+                        context.write(wrapOutboundOut(.body(.byteBuffer(last))), promise: nil)
+                    }
                 } catch {
                     logger.error("compressing a response failed", metadata: ["error": "\(error)"])
                     return failMidResponse(upstream, context: context)
                 }
             }
+            releaseHeldResponse(context: context)
             // The connection is reused only after a complete exchange both ways.
             let reusable = requestEnded && upstreamKeepsAlive
             pool.release(upstream, reusable: reusable)
@@ -136,6 +151,37 @@ extension ProxyHandler: UpstreamConnectionDelegate {
         context.flush()
     }
 
+    /// Keeps a body part of a held response (`buffering`). Over `maxResponseBodyBytes` the client gets a 500
+    /// instead; a response with no limit that grows past what is held in memory streams from there on.
+    func hold(_ buffer: ByteBuffer, upstream: UpstreamConnection, context: ChannelHandlerContext) {
+        heldBytes += Int64(buffer.readableBytes)
+        heldResponse?.append(.body(.byteBuffer(buffer)))
+        let limit = middlewareContext?.scope.buffering?.maxResponseBytes ?? 0
+        if limit > 0, heldBytes > limit {
+            logger.debug("response over maxResponseBodyBytes", metadata: ["router": "\(route?.name ?? "")", "limit": "\(limit)"])
+            upstream.delegate = nil
+            upstream.close()
+            heldResponse = nil
+            compressor = nil
+            keepAlive = false
+            return answer(.internalServerError, body: "Internal Server Error\n", context: context)
+        }
+        if limit == 0, heldBytes > Self.maximumHeldResponse {
+            releaseHeldResponse(context: context)
+        }
+    }
+
+    /// The largest response held in memory when `buffering` sets no limit.
+    static let maximumHeldResponse: Int64 = 64 << 20
+
+    /// Sends what was held of the response; what comes after streams.
+    func releaseHeldResponse(context: ChannelHandlerContext) {
+        guard let held = heldResponse else { return }
+        heldResponse = nil
+        for part in held { context.write(wrapOutboundOut(part), promise: nil) }
+        responseUnflushed = true
+    }
+
     func upstreamWritabilityChanged(isWritable: Bool) {
         guard case .proxying = phase else { return }
         holdReads(!isWritable)
@@ -146,8 +192,14 @@ extension ProxyHandler: UpstreamConnectionDelegate {
         if let error { logger.debug("upstream failed", metadata: ["error": "\(error)"]) }
         // A kept-alive connection the server closed while it sat idle: nothing was answered and no body was sent,
         // so the request goes again, once, on a new connection.
-        if upstream.wasReused, !responseStarted, !bodyForwarded, let upstreamHead, let server {
-            pending = requestEnded ? [.end(nil)] : []
+        if heldResponse != nil {
+            // Nothing of a held response went out: the failure can still be answered (or the request retried).
+            heldResponse = nil
+            compressor = nil
+            responseStarted = false
+        }
+        if upstream.wasReused, !responseStarted, !bodyForwarded || replay != nil, let upstreamHead, let server {
+            pending = replay ?? (requestEnded ? [.end(nil)] : [])
             return connect(to: server, first: .head(upstreamHead), fresh: true)
         }
         if !responseStarted { recordServerFailure() }

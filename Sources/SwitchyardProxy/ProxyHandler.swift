@@ -16,6 +16,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Where the current request is.
     enum Phase {
         case idle
+        /// The body is read whole before the middlewares run (they read it); its parts wait in `pending`.
+        case readingBody(HTTPRequestHead, Route)
         /// A middleware decides off the event loop; body parts wait in `pending`.
         case deciding
         /// Waiting for an upstream connection; body parts wait in `pending`.
@@ -56,6 +58,23 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var upstreamHead: HTTPRequestHead?
     var server: UpstreamServer?
     var bodyForwarded = false
+    /// The request body kept to send again (`retry.maxRequestBodyBytes`, or read whole first), with its end when
+    /// it came; nil when it cannot be sent again.
+    var replay: [HTTPClientRequestPart]?
+    var replayBytes: Int64 = 0
+    /// Body parts still to copy into `replay` up to this many bytes (0: not copying).
+    var replayLimit: Int64 = 0
+    /// Bytes of the body read first (`readingBody`), and the most read before the middlewares are told it is
+    /// too large.
+    var bodyReadBytes: Int64 = 0
+    var bodyReadLimit: Int64 = 0
+    /// `100 Continue` already went to the client.
+    var continueSent = false
+    /// The response held whole before it goes to the client (`buffering`); nil when it streams.
+    var heldResponse: [HTTPServerResponsePart]?
+    var heldBytes: Int64 = 0
+    /// When the first try went (for `retry.timeout`).
+    var firstTry: NIODeadline?
     /// The sticky cookies to send with this response, when the client is not yet stuck to its server (or to the
     /// child of a weighted service).
     var setCookies: [String] = []
@@ -357,6 +376,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         grpcTrailers = nil
         if !setCookies.isEmpty { setCookies.removeAll() }
         bodyForwarded = false
+        replay = nil
+        replayLimit = 0
+        continueSent = false
+        heldResponse = nil
+        firstTry = nil
         pending.removeAll()
         keepAlive = head.isKeepAlive && !quiescing
         isUpgradeRequest = ForwardedRequest.isUpgrade(head)
@@ -371,13 +395,71 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         self.route = route
         if route.traffic != nil && exchangeStart == 0 { exchangeStart = NIODeadline.now().uptimeNanoseconds }
-        var head = head
         if !route.middlewares.isEmpty {
             var middlewareContext = MiddlewareContext(
                 entryPoint: settings.name, router: route.name, clientAddress: clientAddress, clientIP: clientIP,
                 scheme: settings.scheme, eventLoop: context.eventLoop)
             if settings.isTLS { middlewareContext.clientCertificate = peerCertificate(context) }
             self.middlewareContext = middlewareContext
+            if let limit = route.requestBodyLimit, !isUpgradeRequest {
+                return readBodyFirst(head, route: route, limit: limit, context: context)
+            }
+        }
+        runMiddlewares(head, route: route, context: context)
+    }
+
+    /// The largest body read whole for middlewares that take any size; larger ones are refused as too large.
+    static let maximumReadBody: Int64 = 64 << 20
+
+    /// Reads the request body whole before the route's middlewares run, for those that read it (`buffering`,
+    /// `forwardAuth.forwardBody`); a body over the limit (by its Content-Length, or as it arrives) is not read
+    /// further, and the middlewares answer it as too large.
+    func readBodyFirst(_ head: HTTPRequestHead, route: Route, limit: Int64, context: ChannelHandlerContext) {
+        bodyReadLimit = limit < 0 ? Self.maximumReadBody : min(limit, Self.maximumReadBody)
+        bodyReadBytes = 0
+        let length = head.headers.first(name: "content-length").flatMap(Int64.init)
+        if let length, length > bodyReadLimit {
+            bodyTooLarge(head, route: route, context: context)
+            return
+        }
+        if length == nil && !head.headers.contains(name: "transfer-encoding") || length == 0 {
+            // No body: nothing to wait for.
+            middlewareContext?.scope.requestBody = context.channel.allocator.buffer(capacity: 0)
+            return runMiddlewares(head, route: route, context: context)
+        }
+        if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            continueSent = true
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+        }
+        phase = .readingBody(head, route)
+        holdReads(false)
+    }
+
+    /// A body read first has come whole: the middlewares read it, and it is kept to send again.
+    func bodyRead(_ head: HTTPRequestHead, route: Route, context: ChannelHandlerContext) {
+        var body = context.channel.allocator.buffer(capacity: Int(bodyReadBytes))
+        for case .body(.byteBuffer(let part)) in pending { body.writeImmutableBuffer(part) }
+        middlewareContext?.scope.requestBody = body
+        replay = pending
+        replayBytes = bodyReadBytes
+        phase = .idle
+        runMiddlewares(head, route: route, context: context)
+    }
+
+    /// The body is larger than the route's middlewares read: they answer (413, 401), and the connection closes
+    /// after, as the rest of the body is not read.
+    func bodyTooLarge(_ head: HTTPRequestHead, route: Route, context: ChannelHandlerContext) {
+        keepAlive = false
+        pending.removeAll()
+        middlewareContext?.scope.requestBodyTooLarge = true
+        phase = .idle
+        runMiddlewares(head, route: route, context: context)
+    }
+
+    /// Runs the route's middlewares, then sends the request to its service (unless one answered).
+    func runMiddlewares(_ head: HTTPRequestHead, route: Route, context: ChannelHandlerContext) {
+        var head = head
+        if let middlewareContext {
             switch route.middlewares.handleRequest(&head, context: middlewareContext) {
             case .proceed:
                 request = head
@@ -456,7 +538,19 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 load.began(index)
                 inFlight = (load, index)
             }
-            if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            if let policy = middlewareContext?.scope.retry {
+                if policy.timeout > 0 { firstTry = .now() }
+                if replay == nil, policy.replayBodyBytes > 0 {
+                    // Copy the body as it goes, from what is already here.
+                    replay = []
+                    replayBytes = 0
+                    replayLimit = policy.replayBodyBytes
+                    for part in pending { keepForReplay(part) }
+                }
+            }
+            if !continueSent, !requestEnded,
+                head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" })
+            {
                 // Ask for the body now; the upstream request goes without Expect.
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
             }
@@ -534,14 +628,41 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         for mirror in mirrors { mirror.send(part) }
         // An error page is fetched with a request of its own; the client's body goes nowhere.
         if errorPageStatus != nil { return }
+        if replayLimit > 0 { keepForReplay(part) }
         switch phase {
         case .connecting, .deciding:
             pending.append(part)
         case .proxying(let upstream):
             if case .end = part { upstream.writeAndFlush(part) } else { upstream.write(part) }
+        case .readingBody(let head, let route):
+            pending.append(part)
+            switch part {
+            case .body(.byteBuffer(let buffer)):
+                bodyReadBytes += Int64(buffer.readableBytes)
+                if bodyReadBytes > bodyReadLimit, let context { bodyTooLarge(head, route: route, context: context) }
+            case .end:
+                if let context { bodyRead(head, route: route, context: context) }
+            default:
+                break
+            }
         case .idle, .answeredLocally, .upgraded:
             break
         }
+    }
+
+    /// Copies a body part into `replay` while the body stays within `replayLimit`; past it the request cannot be
+    /// sent again.
+    func keepForReplay(_ part: HTTPClientRequestPart) {
+        guard replay != nil else { return }
+        if case .body(.byteBuffer(let buffer)) = part {
+            replayBytes += Int64(buffer.readableBytes)
+            guard replayBytes <= replayLimit else {
+                replay = nil
+                replayLimit = 0
+                return
+            }
+        }
+        replay?.append(part)
     }
 
     // MARK: Local answers

@@ -316,6 +316,8 @@ public final class Route: Sendable {
     /// Where the router's and its service's requests are counted (`/api/traffic`); nil when nothing counts.
     public let traffic: TrafficCounter?
     public let serviceTraffic: TrafficCounter?
+    /// How much of the request body the middlewares read before the request goes on (nil: none, -1: all).
+    public let requestBodyLimit: Int64?
 
     init(
         name: String, priority: Int, rule: String, matcher: Matcher, middlewares: [any HTTPMiddleware],
@@ -328,6 +330,7 @@ public final class Route: Sendable {
         self.rule = rule
         self.matcher = matcher
         self.middlewares = middlewares
+        self.requestBodyLimit = middlewares.requestBodyLimit
         self.serviceName = serviceName
         self.service = service
         self.order = order

@@ -52,32 +52,17 @@ public final class UpstreamTransport: Sendable, Hashable {
 
     /// `named`: a transport of `http.serversTransports`, with its own forwarding settings; else the default one.
     public init(name: String, definition: ServersTransport, named: Bool) throws(Failure) {
-        var configuration = TLSConfiguration.makeClientConfiguration()
+        var configuration: NIOSSL.TLSConfiguration
+        do {
+            let client = definition.certificates?.first
+            configuration = try ClientTLS.configuration(
+                roots: definition.rootCAs ?? [], rootsKey: "rootCAs",
+                certificate: client.map { ($0.certFile ?? "", $0.keyFile ?? "") }, certificateKey: "certificates[0]",
+                insecureSkipVerify: definition.insecureSkipVerify == true)
+        } catch {
+            throw Failure(key: error.key, message: error.message)
+        }
         configuration.applicationProtocols = ["http/1.1"]
-        if definition.insecureSkipVerify == true {
-            configuration.certificateVerification = .none
-        }
-        if let roots = definition.rootCAs, !roots.isEmpty {
-            var certificates: [NIOSSLCertificate] = []
-            for (index, root) in roots.enumerated() {
-                do {
-                    let pem = try ServingCertificate.content(of: root, what: "CA")
-                    certificates += try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8))
-                } catch {
-                    throw Failure(key: "rootCAs[\(index)]", message: "\(error)")
-                }
-            }
-            configuration.trustRoots = .certificates(certificates)
-        }
-        if let client = definition.certificates?.first {
-            do {
-                let certificate = try ServingCertificate(certificate: client.certFile ?? "", key: client.keyFile ?? "")
-                configuration.certificateChain = certificate.chain.map { .certificate($0) }
-                configuration.privateKey = .privateKey(certificate.key)
-            } catch {
-                throw Failure(key: "certificates[0]", message: error.description)
-            }
-        }
         do {
             if let minimum = try TLSOptionsCompiler.version(definition.minVersion, key: "minVersion") {
                 configuration.minimumTLSVersion = minimum

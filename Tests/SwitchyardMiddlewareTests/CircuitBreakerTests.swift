@@ -84,3 +84,31 @@ import Testing
         #expect(breaker.mode == .closed)
     }
 }
+
+@Suite struct RetryExpressionTests {
+    @Test func conditionsComparisonsAndTheBound() throws {
+        let expression = try RetryExpression.parse("IsNetworkError() && Attempts() < 2 || ResponseCode() == 503")
+        let policy = BufferingPolicy(holdsResponse: false, maxResponseBytes: 0, retryExpression: expression)
+        #expect(policy.retries(afterNetworkError: true, status: nil, attempts: 1))
+        #expect(!policy.retries(afterNetworkError: true, status: nil, attempts: 2))
+        #expect(policy.retries(afterNetworkError: false, status: 503, attempts: 5))
+        #expect(!policy.retries(afterNetworkError: false, status: 503, attempts: BufferingPolicy.maximumAttempts))
+        #expect(!policy.retries(afterNetworkError: false, status: 500, attempts: 1))
+        #expect(!BufferingPolicy(holdsResponse: true, maxResponseBytes: 0, retryExpression: nil)
+            .retries(afterNetworkError: true, status: nil, attempts: 1))
+    }
+
+    @Test(arguments: [
+        ("Attempts()", 10, "expected a comparison"), ("IsNetworkError(1)", 0, "takes no arguments"),
+        ("NetworkErrorRatio() > 1", 0, "unknown function 'NetworkErrorRatio'"),
+    ])
+    func errorsNameTheColumn(_ text: String, _ column: Int, _ fragment: String) {
+        do {
+            _ = try RetryExpression.parse(text)
+            Issue.record("\(text) parsed")
+        } catch {
+            #expect(error.position == column)
+            #expect(error.message.contains(fragment), "\(error)")
+        }
+    }
+}

@@ -620,7 +620,8 @@ class SilentOrigin(object):
 
 class ScriptedOrigin(object):
     """An origin on a raw socket: for each connection (one at a time) it reads a request head, then calls
-    `respond(conn, head)` to write whatever the test needs, byte for byte."""
+    `respond(conn, head, rest)` (`rest`: what came after the head) to write whatever the test needs, byte for
+    byte."""
 
     def __init__(self, respond):
         self.respond = respond
@@ -649,7 +650,8 @@ class ScriptedOrigin(object):
                             break
                         data += chunk
                     if b"\r\n\r\n" in data:
-                        self.respond(c, data.split(b"\r\n\r\n", 1)[0])
+                        head, rest = data.split(b"\r\n\r\n", 1)
+                        self.respond(c, head, rest)
                 except OSError:
                     pass
 

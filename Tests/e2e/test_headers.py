@@ -93,7 +93,7 @@ class HeaderTests(E2ETestCase):
         self.assertEqual(w.body_bytes, 5, w.raw)
 
     def test_08f_chunked_response_trailers_are_forwarded(self):
-        def trailers(c, head):
+        def trailers(c, head, rest):
             c.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n"
                       b"5\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: abc123\r\n\r\n")
             c.recv(1)  # hold the connection until the proxy closes it or the test ends

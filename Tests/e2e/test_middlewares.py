@@ -2,7 +2,9 @@
 
 import http.client
 import json
+import os
 import select
+import socket
 import time
 
 from harness import LOOPBACK, E2ETestCase, ScriptedOrigin, Whoami, free_port
@@ -43,7 +45,7 @@ http:
         addVaryHeader: true
     api-chain: {chain: {middlewares: [strip, custom]}}
     bad-regex: {replacePathRegex: {regex: "(", replacement: /x}}
-    limit:     {buffering: {maxRequestBodyBytes: 1024}}
+    limit:     {encodedCharacters: {allowEncodedSlash: true}}
   services:
     s:
       loadBalancer:
@@ -73,16 +75,36 @@ class MiddlewareCase(E2ETestCase):
 
         return "http://%s:%d" % (LOOPBACK, self.serve(Handler))
 
-    def serve(self, handler):
-        """Runs a Python HTTP server with `handler` on a loopback port until the test ends; returns the port."""
+    def serve(self, handler, tls=None):
+        """Runs a Python HTTP server with `handler` on a loopback port until the test ends; returns the port.
+        `tls`: (certificate, key) paths to serve HTTPS."""
         import http.server
+        import ssl
         import threading
         server = http.server.ThreadingHTTPServer((LOOPBACK, 0), handler)
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         self.addCleanup(server.server_close)
         self.addCleanup(server.shutdown)
         return server.server_address[1]
 
+
+    def send(self, host, method, body, chunked=False, path="/up"):
+        """Sends a request with a body (in two chunks when `chunked`) on a new connection; returns the status,
+        the headers as (name, value) pairs and the body as bytes."""
+        conn = http.client.HTTPConnection(LOOPBACK, self.proxy.web_port, timeout=10)
+        try:
+            if chunked:
+                conn.request(method, path, body=iter([body[:10], body[10:]]), headers={"Host": host}, encode_chunked=True)
+            else:
+                conn.request(method, path, body=body, headers={"Host": host})
+            r = conn.getresponse()
+            return r.status, r.getheaders(), r.read()
+        finally:
+            conn.close()
 
     def call(self, host, path="/", method="GET", headers=None):
         conn = http.client.HTTPConnection(LOOPBACK, self.proxy.web_port, timeout=10)
@@ -178,7 +200,7 @@ class MiddlewareTests(MiddlewareCase):
         self.assertIn("invalid regular expression", " ".join(bad["error"]))
         self.assertIn("m.yml:", " ".join(bad["error"]))
         self.assertEqual(raw["routers"]["broken@file"]["status"], "disabled")
-        self.assertIn("'buffering' is not supported yet", " ".join(raw["middlewares"]["limit@file"]["error"]))
+        self.assertIn("'encodedCharacters' is not supported yet", " ".join(raw["middlewares"]["limit@file"]["error"]))
         self.assertEqual(raw["routers"]["pending@file"]["status"], "disabled")
         self.assertEqual(self.call("broken.test")[0], 404)
         self.assertEqual(raw["middlewares"]["strip@file"]["type"], "stripPrefix")
@@ -462,7 +484,7 @@ http:
         # an origin that sends a first part, then waits for the test to have decoded it before sending the rest
         gate = threading.Event()
 
-        def drip(c, head):
+        def drip(c, head, rest):
             part = b"first-part " * 200
             c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")
             c.sendall(b"%x\r\n%s\r\n" % (len(part), part))
@@ -529,6 +551,85 @@ http:
             gate.set()
             rest, err = proc.communicate(timeout=25)
             self.assertEqual(seen + rest, b"first-part " * 200 + b"second-part\n", err)
+
+
+class BufferingTests(MiddlewareCase):
+
+    def test_22c_buffering_limits_holds_and_replays(self):
+        from harness import DroppingOrigin, ScriptedOrigin
+        backend = self.start_whoami("buf")
+        arrivals = []
+
+        def record(c, head, body):
+            arrivals.append(time.monotonic())
+            length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), b"0"))
+            while len(body) < length:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                body += chunk
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+        slow_reader = ScriptedOrigin(record)
+        self.addCleanup(slow_reader.close)
+        dropping = DroppingOrigin()
+        self.addCleanup(dropping.close)
+        self.write("b.yml", """
+http:
+  routers:
+    app:    {rule: "Host(`buf.test`)", service: s, middlewares: [limits]}
+    gate:   {rule: "Host(`gate.test`)", service: gate, middlewares: [limits]}
+    replay: {rule: "Host(`replay.test`)", service: flaky, middlewares: [again]}
+    retry:  {rule: "Host(`retry.test`)", service: flaky, middlewares: [copies]}
+  middlewares:
+    limits: {buffering: {maxRequestBodyBytes: 1000, maxResponseBodyBytes: 5000}}
+    again: {buffering: {retryExpression: "IsNetworkError() && Attempts() < 2"}}
+    copies: {retry: {attempts: 2, maxRequestBodyBytes: 10000}}
+  services:
+    s: {loadBalancer: {servers: [{url: "%s"}]}}
+    gate: {loadBalancer: {servers: [{url: "%s"}]}}
+    flaky: {loadBalancer: {servers: [{url: "%s"}, {url: "%s"}]}}
+""" % (backend.url, slow_reader.url, dropping.url, backend.url))
+        self.proxy = self.start_proxy(throttle="0s")
+        self.proxy.wait_routers(["app@file", "gate@file", "replay@file", "retry@file"])
+
+        def send(host, method, body, chunked=False):
+            status, _, answer = self.send(host, method, body, chunked=chunked)
+            return status, answer
+
+        status, body = send("buf.test", "POST", b"a" * 500)
+        self.assertEqual(status, 200)
+        self.assertEqual(Whoami(body.decode()).body_bytes, 500)
+        status, body = send("buf.test", "POST", b"a" * 500, chunked=True)
+        self.assertEqual((status, Whoami(body.decode()).body_bytes), (200, 500), "a chunked body, read whole first")
+        self.assertEqual(send("buf.test", "POST", b"a" * 2000)[0], 413, "over maxRequestBodyBytes by Content-Length")
+        self.assertEqual(send("buf.test", "POST", b"a" * 2000, chunked=True)[0], 413, "over it, chunked")
+        self.assertEqual(self.call("buf.test", "/data?size=4000")[0], 200)
+        self.assertEqual(self.call("buf.test", "/data?size=6000")[0], 500, "over maxResponseBodyBytes")
+        # the server sees the request only once its body is whole
+        client = socket.create_connection((LOOPBACK, self.proxy.web_port), timeout=10)
+        self.addCleanup(client.close)
+        client.sendall(b"POST /slow HTTP/1.1\r\nHost: gate.test\r\nContent-Length: 600\r\n\r\n" + b"x" * 300)
+        time.sleep(0.5)
+        self.assertEqual(arrivals, [], "half a body: the server has not been asked yet")
+        client.sendall(b"y" * 300)
+        answer = b""
+        while b"\r\n\r\n" not in answer or len(answer.split(b"\r\n\r\n", 1)[1]) < 600:
+            chunk = client.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+        self.assertTrue(answer.startswith(b"HTTP/1.1 200"), answer[:100])
+        self.assertEqual(answer.split(b"\r\n\r\n", 1)[1], b"x" * 300 + b"y" * 300)
+        self.assertEqual(len(arrivals), 1)
+        # a POST whose body went to a server that dropped it goes again, body and all (retryExpression), and
+        # so does a PUT under retry.maxRequestBodyBytes
+        for host, method in [("replay.test", "POST"), ("retry.test", "PUT")]:
+            for i in range(4):
+                status, body = send(host, method, b"z" * (300 + i))
+                self.assertEqual(status, 200, (host, i, body[:200]))
+                self.assertEqual(Whoami(body.decode()).body_bytes, 300 + i)
+        self.assertGreaterEqual(dropping.requests, 4, "the dropping server had its turns")
 
 
 class CircuitBreakerTests(MiddlewareCase):
@@ -665,3 +766,82 @@ http:
         self.assertEqual(who.header("X-Auth-Role"), "admin")
         self.assertIsNone(who.header("X-Other"))
         self.assertEqual(self.call("down.test")[0], 500, "an unreachable authentication server")
+
+    def test_25b_forward_auth_body_cookies_signin_and_tls(self):
+        import http.server
+        from test_tls import CertificateAuthority
+        backend = self.start_whoami("fa-backend")
+        bodies = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                bodies.append(body)
+                if b"let-me-in" in body:
+                    self.send_response(200)
+                    self.send_header("Set-Cookie", "session=abc; Path=/")
+                    self.send_header("Set-Cookie", "tracker=x")
+                else:
+                    self.send_response(403)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self):
+                self.send_response(401 if "/deny" in self.headers.get("X-Forwarded-Uri", "") else 200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        ca = CertificateAuthority(os.path.join(self.tmp, "ca"))
+        cert, key = ca.issue("auth", "localhost", sans=["localhost"])
+        plain = "http://%s:%d/check" % (LOOPBACK, self.serve(Handler))
+        secure = "https://localhost:%d/check" % self.serve(Handler, tls=(cert, key))
+        self.write("fa.yml", """
+http:
+  routers:
+    body:   {rule: "Host(`body.test`)", service: s, middlewares: [body]}
+    signin: {rule: "Host(`signin.test`)", service: s, middlewares: [signin]}
+    tls:    {rule: "Host(`tls.test`)", service: s, middlewares: [tls]}
+    notls:  {rule: "Host(`notls.test`)", service: s, middlewares: [notls]}
+  middlewares:
+    body:
+      forwardAuth:
+        address: "%(plain)s"
+        preserveRequestMethod: true
+        forwardBody: true
+        maxBodySize: 100
+        addAuthCookiesToResponse: [session]
+    signin: {forwardAuth: {address: "%(plain)s", authSigninURL: "https://login.example/start"}}
+    tls: {forwardAuth: {address: "%(secure)s", tls: {ca: "%(ca)s"}}}
+    notls: {forwardAuth: {address: "%(secure)s"}}
+  services:
+    s: {loadBalancer: {servers: [{url: "%(backend)s"}]}}
+""" % {"plain": plain, "secure": secure, "ca": ca.cert, "backend": backend.url})
+        self.proxy = self.start_proxy(throttle="0s")
+        self.proxy.wait_routers(["body@file", "signin@file", "tls@file", "notls@file"])
+
+        def post(body, chunked=False):
+            status, headers, answer = self.send("body.test", "POST", body, chunked=chunked)
+            return status, headers, answer.decode()
+
+        status, headers, text = post(b"let-me-in please")
+        self.assertEqual(status, 200, text)
+        self.assertEqual(bodies[-1], b"let-me-in please", "the authentication server got the body")
+        self.assertEqual(Whoami(text).body_bytes, 16, "and so did the service")
+        self.assertEqual([v for k, v in headers if k.lower() == "set-cookie"], ["session=abc; Path=/"])
+        status, _, text = post(b"let-me-in, chunked", chunked=True)
+        self.assertEqual((status, bodies[-1]), (200, b"let-me-in, chunked"), text)
+        self.assertEqual(post(b"no entry")[0], 403)
+        before = len(bodies)
+        self.assertEqual(post(b"let-me-in" + b"x" * 200)[0], 401, "over maxBodySize")
+        self.assertEqual(post(b"let-me-in" + b"x" * 200, chunked=True)[0], 401, "over maxBodySize, chunked")
+        self.assertEqual(len(bodies), before, "a body over the limit never reaches the authentication server")
+        status, headers, _ = self.call("signin.test", "/deny")
+        self.assertEqual((status, headers.get("location")), (302, "https://login.example/start"))
+        self.assertEqual(self.call("signin.test", "/fine")[0], 200)
+        self.assertEqual(self.call("tls.test")[0], 200, "the authentication server's certificate checked against tls.ca")
+        self.assertEqual(self.call("notls.test")[0], 500, "not trusted without tls.ca")

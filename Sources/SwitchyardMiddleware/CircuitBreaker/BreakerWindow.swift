@@ -30,7 +30,7 @@ struct BreakerWindow: Sendable {
         return buckets.filter { $0.second > second - Int64(Self.seconds) }
     }
 
-    func value(of metric: BreakerExpression.Metric, now: Int64) -> Double {
+    func value(of metric: BreakerMetric, now: Int64) -> Double {
         let buckets = live(now)
         switch metric {
         case .networkErrorRatio:

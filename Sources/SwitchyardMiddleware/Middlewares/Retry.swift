@@ -11,6 +11,10 @@ public struct RetryPolicy: Sendable {
     public let statuses: [ClosedRange<Int>]
     public let onNetworkError: Bool
     public let nonIdempotentMethods: Bool
+    /// A request body up to this size is kept, so a request whose body went out can go again (0: none is kept).
+    public let replayBodyBytes: Int64
+    /// No try starts later than this after the first (nanoseconds; 0: no limit).
+    public let timeout: Int64
 
     /// Waits twice as long before each further try: `initialInterval`, then 2x, 4x...
     public func delay(beforeTry number: Int) -> Int64 {
@@ -28,6 +32,8 @@ public struct RetryPolicy: Sendable {
 /// `retry`: hands its policy to the proxy, which sends the request to the next server when it may.
 struct Retry: HTTPMiddleware {
     let policy: RetryPolicy
+    /// `maxRequestBodyBytes: -1` (any size) keeps at most this much in memory.
+    static let maximumReplayBytes: Int64 = 16 << 20
 
     init(_ options: RetryMiddleware) throws(MiddlewareConfigurationError) {
         guard let attempts = options.attempts, attempts >= 1 else {
@@ -35,10 +41,10 @@ struct Retry: HTTPMiddleware {
         }
         let interval = options.initialInterval?.nanoseconds ?? 0
         guard interval >= 0 else { throw MiddlewareConfigurationError("retry.initialInterval: must not be negative") }
-        if options.timeout != nil || options.maxRequestBodyBytes != nil {
-            throw MiddlewareConfigurationError(
-                "retry: timeout and maxRequestBodyBytes are not supported yet (requests with a body are not retried)")
-        }
+        let timeout = options.timeout?.nanoseconds ?? 0
+        guard timeout >= 0 else { throw MiddlewareConfigurationError("retry.timeout: must not be negative") }
+        let replay = options.maxRequestBodyBytes ?? 0
+        guard replay >= -1 else { throw MiddlewareConfigurationError("retry.maxRequestBodyBytes: must be -1 or more") }
         var statuses: [ClosedRange<Int>] = []
         for text in options.status ?? [] {
             let bounds = text.split(separator: "-", maxSplits: 1).map { Int($0.trimmingCharacters(in: " ")) }
@@ -50,7 +56,8 @@ struct Retry: HTTPMiddleware {
         policy = RetryPolicy(
             attempts: attempts, initialInterval: interval, statuses: statuses,
             onNetworkError: !(options.disableRetryOnNetworkError ?? false),
-            nonIdempotentMethods: options.retryNonIdempotentMethod ?? false)
+            nonIdempotentMethods: options.retryNonIdempotentMethod ?? false,
+            replayBodyBytes: replay < 0 ? Self.maximumReplayBytes : replay, timeout: timeout)
     }
 
     func handleRequest(_ head: inout HTTPRequestHead, context: MiddlewareContext) -> MiddlewareAction {
