@@ -11,7 +11,7 @@ extension RoutingTableBuild {
                 errors: [issue.description], usedBy: [], serverStatus: [:])
         }
         for (name, service) in (http.services ?? [:]).sorted(by: { $0.key < $1.key }) {
-            if Self.composite.contains(service.configuredKinds), service.middlewares?.isEmpty ?? true {
+            if Self.composite.contains(service.configuredKinds) {
                 status.services[name] = ServiceInfo(
                     name: name, provider: Self.provider(of: name), service: service, status: .enabled, errors: [],
                     usedBy: [], serverStatus: [:])
@@ -33,7 +33,7 @@ extension RoutingTableBuild {
             status.services[name] = info
         }
         for (name, service) in (http.services ?? [:]).sorted(by: { $0.key < $1.key })
-        where Self.composite.contains(service.configuredKinds) && service.middlewares?.isEmpty ?? true {
+        where Self.composite.contains(service.configuredKinds) {
             var visiting: [String] = []
             _ = compileComposite(name, visiting: &visiting)
         }
@@ -95,6 +95,12 @@ extension RoutingTableBuild {
         func child(_ reference: String?, key: String, visiting: inout [String]) -> Result<ServiceTarget, Failure> {
             guard let reference, !reference.isEmpty else { return .failure(Failure(key: key, message: "no service named")) }
             status.services[reference]?.usedBy.append(name)
+            if let middlewares = http.services?[reference]?.middlewares, !middlewares.isEmpty {
+                return .failure(Failure(
+                    key: key,
+                    message: "the service \"\(reference)\" has middlewares, which apply only when a router names it "
+                        + "(not yet through \(service.configuredKinds.first ?? "another") services)"))
+            }
             if let target = services[reference] ?? compileComposite(reference, visiting: &visiting) { return .success(target) }
             if let existing = status.services[reference] {
                 return .failure(Failure(key: key, message: "the service \"\(reference)\" is disabled: \(existing.errors.first ?? "")"))
@@ -248,9 +254,6 @@ extension RoutingTableBuild {
                 ? "the service defines no kind; set one of loadBalancer, weighted, mirroring, failover, highestRandomWeight"
                 : "the service defines more than one kind (\(kinds.joined(separator: ", "))); set exactly one"
             return .failure(Failure(message: message))
-        }
-        if let middlewares = service.middlewares, !middlewares.isEmpty {
-            return .failure(Failure(key: "middlewares", message: "service middlewares are not supported yet"))
         }
         guard let balancer = service.loadBalancer else {
             return .failure(Failure(key: kinds[0], message: "the service kind '\(kinds[0])' is not supported yet"))

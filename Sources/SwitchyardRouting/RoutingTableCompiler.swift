@@ -281,6 +281,16 @@ struct RoutingTableBuild {
             }
             return fail("service", "the service \"\(serviceName)\" does not exist")
         }
+        // The service's own middlewares run after the router's; their names are the service's provider's.
+        for reference in http.services?[serviceName]?.middlewares ?? [] {
+            let middleware = ResourceName.qualify(reference, in: Self.provider(of: serviceName))
+            status.middlewares[middleware]?.usedBy.append(name)
+            guard let built = builtMiddlewares[middleware] else {
+                let state = status.middlewares[middleware].map { "is disabled: \($0.errors.first ?? "")" } ?? "does not exist"
+                return fail("service", "the middleware \"\(middleware)\" of the service \"\(serviceName)\" \(state)")
+            }
+            chain.append(built)
+        }
         routeOrder += 1
         return Route(
             name: name, priority: priority, rule: rule, matcher: matcher, middlewares: chain, serviceName: serviceName,

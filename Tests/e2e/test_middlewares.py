@@ -553,6 +553,43 @@ http:
             self.assertEqual(seen + rest, b"first-part " * 200 + b"second-part\n", err)
 
 
+class ServiceMiddlewareTests(MiddlewareCase):
+
+    def test_16g_service_middlewares_run_after_the_routers(self):
+        backend = self.start_whoami("svc-mw")
+        self.write("s.yml", """
+http:
+  routers:
+    app:    {rule: "Host(`svc.test`)", service: app, middlewares: [add]}
+    canary: {rule: "Host(`canary.test`)", service: split}
+    ghost:  {rule: "Host(`ghost.test`)", service: haunted}
+  middlewares:
+    add: {addPrefix: {prefix: /api}}
+    strip: {stripPrefix: {prefixes: [/api]}}
+    tag: {headers: {customRequestHeaders: {X-Service: app}}}
+  services:
+    app:
+      middlewares: [strip, tag]
+      loadBalancer: {servers: [{url: "%s"}]}
+    split: {weighted: {services: [{name: app}]}}
+    haunted:
+      middlewares: [nowhere]
+      loadBalancer: {servers: [{url: "%s"}]}
+""" % (backend.url, backend.url))
+        self.proxy = self.start_proxy(throttle="0s")
+        self.proxy.wait_routers(["app@file"])
+        who, _ = self.seen("svc.test", "/v1/items")
+        # the router adds /api, then the service strips it: in that order the server sees the path it was asked
+        self.assertTrue(who.request_line.startswith("GET /v1/items "), who.request_line)
+        self.assertEqual(who.header("X-Service"), "app")
+        raw = self.proxy.rawdata()
+        self.assertEqual(raw["routers"]["ghost@file"]["status"], "disabled")
+        self.assertIn('the middleware "nowhere@file" of the service "haunted@file" does not exist',
+                      " ".join(raw["routers"]["ghost@file"]["error"]))
+        self.assertIn("has middlewares, which apply only when a router names it",
+                      " ".join(raw["services"]["split@file"]["error"]))
+
+
 class BufferingTests(MiddlewareCase):
 
     def test_22c_buffering_limits_holds_and_replays(self):

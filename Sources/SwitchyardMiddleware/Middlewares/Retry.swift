@@ -32,6 +32,8 @@ public struct RetryPolicy: Sendable {
 /// `retry`: hands its policy to the proxy, which sends the request to the next server when it may.
 struct Retry: HTTPMiddleware {
     let policy: RetryPolicy
+    /// Traefik's default `maxRequestBodyBytes`: bodies up to 2 MiB are kept to send again.
+    static let defaultReplayBytes: Int64 = 2 << 20
     /// `maxRequestBodyBytes: -1` (any size) keeps at most this much in memory.
     static let maximumReplayBytes: Int64 = 16 << 20
 
@@ -43,7 +45,7 @@ struct Retry: HTTPMiddleware {
         guard interval >= 0 else { throw MiddlewareConfigurationError("retry.initialInterval: must not be negative") }
         let timeout = options.timeout?.nanoseconds ?? 0
         guard timeout >= 0 else { throw MiddlewareConfigurationError("retry.timeout: must not be negative") }
-        let replay = options.maxRequestBodyBytes ?? 0
+        let replay = options.maxRequestBodyBytes ?? Self.defaultReplayBytes
         guard replay >= -1 else { throw MiddlewareConfigurationError("retry.maxRequestBodyBytes: must be -1 or more") }
         var statuses: [ClosedRange<Int>] = []
         for text in options.status ?? [] {
