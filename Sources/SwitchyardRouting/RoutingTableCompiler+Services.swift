@@ -206,8 +206,8 @@ extension RoutingTableBuild {
         if let mode = check.mode, mode.lowercased() != "http" {
             return fail("mode", "the mode '\(mode)' is not supported yet; use http")
         }
-        if let scheme = check.scheme, scheme.lowercased() != "http" {
-            return fail("scheme", "the scheme '\(scheme)' is not supported yet; use http")
+        if let scheme = check.scheme, !["http", "https", "h2c"].contains(scheme.lowercased()) {
+            return fail("scheme", "the scheme '\(scheme)' is not http, https or h2c")
         }
         if let port = check.port, !(1...65535).contains(port) { return fail("port", "the port must be from 1 to 65535") }
         if let status = check.status, !(100...599).contains(status) { return fail("status", "\(status) is not an HTTP status") }
@@ -217,10 +217,12 @@ extension RoutingTableBuild {
         guard interval > 0, unhealthy > 0, timeout > 0 else {
             return fail("interval", "interval, unhealthyInterval and timeout must be longer than 0s")
         }
-        return .success(HealthCheckSettings(
+        var settings = HealthCheckSettings(
             path: path, method: (check.method ?? "GET").uppercased(), scheme: check.scheme, hostname: check.hostname,
             port: check.port, headers: check.headers ?? [:], status: check.status, interval: interval,
-            unhealthyInterval: unhealthy, timeout: timeout))
+            unhealthyInterval: unhealthy, timeout: timeout)
+        settings.followRedirects = check.followRedirects ?? true
+        return .success(settings)
     }
 
     /// The sticky cookie of a load balancer (keys: its servers' URLs) or weighted service (keys: its children's
@@ -299,11 +301,6 @@ extension RoutingTableBuild {
             }
             do {
                 let parsed = try UpstreamServer(url: url, weight: server.weight ?? 1, preservePath: server.preservePath ?? false)
-                if parsed.scheme != .http, balancer.healthCheck != nil {
-                    return .failure(Failure(
-                        key: "loadBalancer.healthCheck",
-                        message: "health checks of \(parsed.scheme.rawValue):// servers are not supported yet"))
-                }
                 servers.append(parsed.using(transport))
             } catch {
                 return .failure(Failure(key: "loadBalancer.servers[\(index)].url", message: error.description))

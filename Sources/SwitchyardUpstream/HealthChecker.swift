@@ -9,7 +9,19 @@ import NIOPosix
 public final class HealthCheckSupervisor: Sendable {
     private let group: any EventLoopGroup
     private let logger: Logger
-    private let running = NIOLockedValueBox<[ObjectIdentifier: RepeatedTask]>([:])
+    private let running = NIOLockedValueBox<[ObjectIdentifier: Running]>([:])
+
+    /// A check's repeated task, and the connections its probes use (closed when it stops).
+    private struct Running {
+        let task: RepeatedTask
+        let pool: NIOLoopBoundBox<UpstreamConnectionPool?>
+
+        func stop() {
+            task.cancel()
+            let pool = self.pool
+            pool.eventLoop.execute { pool.value?.closeAll() }
+        }
+    }
     /// Told when a server goes up or down: service, server URL, up.
     private let onChange: @Sendable (String, String, Bool) -> Void
 
@@ -23,8 +35,8 @@ public final class HealthCheckSupervisor: Sendable {
     public func update(_ specs: [HealthCheckSpec]) {
         running.withLockedValue { running in
             let wanted = Dictionary(specs.map { (ObjectIdentifier($0.health), $0) }, uniquingKeysWith: { first, _ in first })
-            for (id, task) in running where wanted[id] == nil {
-                task.cancel()
+            for (id, check) in running where wanted[id] == nil {
+                check.stop()
                 running[id] = nil
             }
             for (id, spec) in wanted where running[id] == nil {
@@ -35,23 +47,29 @@ public final class HealthCheckSupervisor: Sendable {
 
     public func stopAll() {
         running.withLockedValue { running in
-            for task in running.values { task.cancel() }
+            for check in running.values { check.stop() }
             running.removeAll()
         }
     }
 
-    private func start(_ spec: HealthCheckSpec) -> RepeatedTask {
+    private func start(_ spec: HealthCheckSpec) -> Running {
         let loop = group.next()
         let tick = min(spec.settings.interval, spec.settings.unhealthyInterval)
         let nextDue = NIOLockedValueBox([NIODeadline](repeating: .now(), count: spec.servers.count))
         let logger = self.logger
         let onChange = self.onChange
-        return loop.scheduleRepeatedAsyncTask(initialDelay: .zero, delay: .nanoseconds(max(tick, 10_000_000))) { _ in
+        // The probes' connections (TLS, HTTP/2 with prior knowledge, as the service's requests), kept off the
+        // proxy's pools; an HTTP/1.1 connection is not kept between probes.
+        let pool = NIOLoopBoundBox.makeEmptyBox(valueType: UpstreamConnectionPool.self, eventLoop: loop)
+        let poolSettings = UpstreamConnectionPool.Settings(maxIdlePerServer: 0, connectTimeout: .nanoseconds(spec.settings.timeout))
+        let task = loop.scheduleRepeatedAsyncTask(initialDelay: .zero, delay: .nanoseconds(max(tick, 10_000_000))) { _ in
             let now = NIODeadline.now()
+            let probes = pool.value ?? UpstreamConnectionPool(eventLoop: loop, settings: poolSettings)
+            pool.value = probes
             var checks: [EventLoopFuture<Void>] = []
             for (index, server) in spec.servers.enumerated() {
                 guard nextDue.withLockedValue({ $0[index] <= now }) else { continue }
-                let check = HealthProbe.check(server, settings: spec.settings, on: loop).map { healthy in
+                let check = HealthProbe.check(server, settings: spec.settings, pool: probes).map { healthy in
                     let wait = healthy ? spec.settings.interval : spec.settings.unhealthyInterval
                     nextDue.withLockedValue { $0[index] = .now() + .nanoseconds(wait) }
                     if spec.health.set(index, up: healthy) {
@@ -65,75 +83,95 @@ public final class HealthCheckSupervisor: Sendable {
             }
             return EventLoopFuture.andAllComplete(checks, on: loop)
         }
+        return Running(task: task, pool: pool)
     }
 }
 
-/// One health-check request: connect, send the configured request, read the status line, close.
+/// One health-check request, through the connections the service's requests would use (`http://`, `https://`
+/// with the transport's TLS, `h2c://`): send the configured request, read the status, follow redirects.
 enum HealthProbe {
-    static func check(_ server: UpstreamServer, settings: HealthCheckSettings, on loop: any EventLoop) -> EventLoopFuture<Bool> {
+    static func check(_ server: UpstreamServer, settings: HealthCheckSettings, pool: UpstreamConnectionPool) -> EventLoopFuture<Bool> {
+        let loop = pool.eventLoop
+        var target = server
+        if settings.scheme != nil || settings.port != nil {
+            let scheme = settings.scheme?.lowercased() ?? server.scheme.rawValue
+            let host = server.host.contains(":") ? "[\(server.host)]" : server.host
+            if let moved = try? UpstreamServer(url: "\(scheme)://\(host):\(settings.port ?? server.port)") {
+                target = moved.using(server.transport)
+            }
+        }
         let promise = loop.makePromise(of: Bool.self)
         let timeout = loop.scheduleTask(in: .nanoseconds(settings.timeout)) { promise.succeed(false) }
         promise.futureResult.whenComplete { _ in timeout.cancel() }
-        var headers = HTTPHeaders()
-        let port = settings.port ?? server.port
-        let host = settings.hostname ?? server.host
-        headers.add(name: "Host", value: settings.port == nil && settings.hostname == nil ? server.hostHeader : "\(host):\(port)")
-        headers.add(name: "User-Agent", value: "Switchyard health check")
-        headers.add(name: "Connection", value: "close")
-        for (name, value) in settings.headers.sorted(by: { $0.key < $1.key }) { headers.replaceOrAdd(name: name, value: value) }
-        let head = HTTPRequestHead(
-            version: .http1_1, method: HTTPMethod(rawValue: settings.method), uri: settings.path, headers: headers)
-        let expected = settings.status
-        ClientBootstrap(group: loop)
-            .connectTimeout(.nanoseconds(settings.timeout))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(ProbeHandler(promise: promise, expected: expected))
-                }
+        probe(target, path: settings.path, settings: settings, pool: pool, redirects: 0).whenComplete { result in
+            switch result {
+            case .success(let status): promise.succeed(settings.status.map { $0 == status } ?? (200..<400).contains(status))
+            case .failure: promise.succeed(false)
             }
-            .connect(host: server.host, port: port)
-            .whenComplete { result in
-                switch result {
-                case .success(let channel):
-                    channel.write(HTTPClientRequestPart.head(head), promise: nil)
-                    channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-                    promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
-                case .failure:
-                    promise.succeed(false)
-                }
-            }
+        }
         return promise.futureResult
+    }
+
+    /// The status `path` answers on `server`, after the redirects it is told to follow.
+    static func probe(
+        _ server: UpstreamServer, path: String, settings: HealthCheckSettings, pool: UpstreamConnectionPool, redirects: Int
+    ) -> EventLoopFuture<Int> {
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: settings.hostname ?? server.hostHeader)
+        headers.add(name: "User-Agent", value: "Switchyard health check")
+        for (name, value) in settings.headers.sorted(by: { $0.key < $1.key }) { headers.replaceOrAdd(name: name, value: value) }
+        let head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: settings.method), uri: path, headers: headers)
+        return pool.acquire(server).assumeIsolated().flatMap { connection in
+            let answer = ProbeAnswer(promise: pool.eventLoop.makePromise())
+            connection.delegate = answer
+            connection.write(.head(head))
+            connection.writeAndFlush(.end(nil))
+            return answer.promise.futureResult.assumeIsolated().always { _ in
+                connection.delegate = nil
+                connection.close()
+                _ = answer
+            }.nonisolated()
+        }.flatMap { (result: ProbeResult) -> EventLoopFuture<Int> in
+            let status = result.status
+            guard settings.followRedirects, (300..<400).contains(status), let location = result.location, redirects < 10 else {
+                return pool.eventLoop.makeSucceededFuture(status)
+            }
+            if location.hasPrefix("/") {
+                return probe(server, path: location, settings: settings, pool: pool, redirects: redirects + 1)
+            }
+            guard let moved = try? UpstreamServer(url: location) else { return pool.eventLoop.makeSucceededFuture(status) }
+            let components = location.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
+            let movedPath = components.count > 3 ? "/" + components[3] : "/"
+            return probe(moved.using(server.transport), path: movedPath, settings: settings, pool: pool, redirects: redirects + 1)
+        }.nonisolated()
     }
 }
 
-/// Completes the probe with the answer's status.
-private final class ProbeHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    let promise: EventLoopPromise<Bool>
-    let expected: Int?
+/// What a probe was answered: the status and `Location`.
+struct ProbeResult: Sendable {
+    var status: Int
+    var location: String?
+}
 
-    init(promise: EventLoopPromise<Bool>, expected: Int?) {
+/// Completes a probe with the answer's status and `Location`.
+private final class ProbeAnswer: UpstreamConnectionDelegate {
+    let promise: EventLoopPromise<ProbeResult>
+
+    init(promise: EventLoopPromise<ProbeResult>) {
         self.promise = promise
-        self.expected = expected
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard case .head(let head) = unwrapInboundIn(data) else { return }
-        let code = Int(head.status.code)
-        promise.succeed(expected.map { $0 == code } ?? (200..<400).contains(code))
+    func upstreamReceived(_ part: HTTPClientResponsePart) {
+        guard case .head(let head) = part, head.status.code >= 200 else { return }
+        promise.succeed(ProbeResult(status: Int(head.status.code), location: head.headers.first(name: "location")))
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        promise.succeed(false)
-        context.fireChannelInactive()
-    }
+    func upstreamWritabilityChanged(isWritable: Bool) {}
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        promise.succeed(false)
-        context.close(promise: nil)
+    func upstreamClosed(error: (any Error)?) {
+        promise.fail(error ?? ChannelError.eof)
     }
 }
 
 @available(*, unavailable)
-extension ProbeHandler: Sendable {}
+extension ProbeAnswer: Sendable {}

@@ -77,6 +77,8 @@ public struct HealthCheckSettings: Sendable, Hashable {
     public var interval: Int64
     public var unhealthyInterval: Int64
     public var timeout: Int64
+    /// Follow a 3xx answer's `Location` (at most 10 times) and judge the answer there.
+    public var followRedirects = true
 
     public init(
         path: String, method: String = "GET", scheme: String? = nil, hostname: String? = nil, port: Int? = nil,

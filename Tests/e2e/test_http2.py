@@ -147,12 +147,17 @@ http:
     web: {grpcWeb: {allowOrigins: ["https://app.test"]}}
   services:
     grpc: {loadBalancer: {servers: [{url: "h2c://127.0.0.1:%d"}]}}
+    grpc-checked:
+      loadBalancer:
+        healthCheck: {path: /test.Echo/Unary, method: POST, headers: {Content-Type: application/grpc}, interval: 200ms}
+        servers: [{url: "h2c://127.0.0.1:%d"}, {url: "h2c://127.0.0.1:%d"}]
 tls:
   certificates:
     - {certFile: %s, keyFile: %s}
-""" % (port, cert, key))
+""" % (port, port, harness.free_port(), cert, key))
         self.proxy = self.start_proxy(throttle="0s")
         self.proxy.wait_routers(["grpc@file", "grpc-tls@file"])
+        self.h2c_port = port
 
     def call(self, *args):
         import json
@@ -171,6 +176,10 @@ tls:
     def test_31e_grpc_over_h2c_and_tls(self):
         self.check(self.call("127.0.0.1:%d" % self.proxy.web_port))
         self.check(self.call("127.0.0.1:%d" % self.proxy.web_port, self.ca.cert, "grpc.test"))
+        # health checks of h2c:// servers go over HTTP/2 with prior knowledge, as the requests do
+        checked = lambda: self.proxy.rawdata()["services"].get("grpc-checked@file", {}).get("serverStatus", {})
+        harness.wait_until(lambda: sorted(checked().values()) == ["DOWN", "UP"], 10, message="one UP, one DOWN")
+        self.assertEqual(checked()["h2c://127.0.0.1:%d" % self.h2c_port], "UP")
 
     def test_31f_grpc_web_from_http11(self):
         import http.client
@@ -229,11 +238,20 @@ http:
   services:
     tls-origin: {loadBalancer: {servers: [{url: "https://127.0.0.1:%(p)d"}], serversTransport: verified}}
     h1-origin:  {loadBalancer: {servers: [{url: "https://127.0.0.1:%(p)d"}], serversTransport: http1}}
+    checked:
+      loadBalancer:
+        serversTransport: verified
+        healthCheck: {path: /test.Echo/Unary, method: POST, headers: {Content-Type: application/grpc}, interval: 200ms}
+        servers: [{url: "https://127.0.0.1:%(p)d"}, {url: "https://127.0.0.1:%(closed)d"}]
   serversTransports:
     verified: {serverName: grpc-origin.test, rootCAs: [%(ca)s]}
     http1:    {serverName: grpc-origin.test, rootCAs: [%(ca)s], disableHTTP2: true}
-""" % {"p": port, "ca": self.ca.cert})
+""" % {"p": port, "ca": self.ca.cert, "closed": harness.free_port()})
         self.proxy.wait_routers(["to-tls@file", "to-h1@file"])
+        # health checks of https:// servers go over the transport's TLS (HTTP/2 by ALPN here)
+        checked = lambda: self.proxy.rawdata()["services"].get("checked@file", {}).get("serverStatus", {})
+        harness.wait_until(lambda: sorted(checked().values()) == ["DOWN", "UP"], 10, message="one UP, one DOWN")
+        self.assertEqual(checked()["https://127.0.0.1:%d" % port], "UP")
         # gRPC needs HTTP/2: through the proxy to a TLS-only gRPC server, ALPN picks h2
         import json
 

@@ -210,6 +210,36 @@ class HealthCheckTests(E2ETestCase):
         self.assertIn("health check: server up", proxy.log())
 
 
+    def test_10p_health_checks_follow_redirects_unless_told_not_to(self):
+        from harness import ScriptedOrigin
+
+        def answer(c, head, rest):
+            path = head.split(b" ")[1]
+            if path == b"/moved":
+                c.sendall(b"HTTP/1.1 302 Found\r\nLocation: /gone\r\nContent-Length: 0\r\n\r\n")
+            elif path == b"/gone":
+                c.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+            else:
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        origin = ScriptedOrigin(answer)
+        self.addCleanup(origin.close)
+        self.write("h.yml", """
+http:
+  routers:
+    follow: {rule: "Host(`follow.test`)", service: follow}
+    stay:   {rule: "Host(`stay.test`)", service: stay}
+  services:
+    follow: {loadBalancer: {healthCheck: {path: /moved, interval: 200ms}, servers: [{url: "%s"}]}}
+    stay: {loadBalancer: {healthCheck: {path: /moved, interval: 200ms, followRedirects: false}, servers: [{url: "%s"}]}}
+""" % (origin.url, origin.url))
+        proxy = self.start_proxy(throttle="0s")
+        proxy.wait_rawdata(lambda d: d["services"].get("follow@file", {}).get("serverStatus", {}).get(origin.url) == "DOWN",
+                           message="the redirect followed to a 404: DOWN")
+        self.assertEqual(proxy.rawdata()["services"]["stay@file"]["serverStatus"][origin.url], "UP", "a 302 is healthy")
+        self.assertEqual(proxy.get("/", host="follow.test").status, 503)
+        self.assertEqual(proxy.get("/", host="stay.test").status, 200)
+
+
 class StickyTests(E2ETestCase):
 
     def test_10l_sticky_clients_stay_put_across_a_table_swap(self):
