@@ -43,6 +43,38 @@ extension ProxyHandler {
         return true
     }
 
+    /// The main service of a `failover` answered a status its `errors` name: the request goes to the fallback
+    /// instead, once, with its body when that was kept (else only when it had none).
+    func failOverToFallback(_ fallback: StatusFallback, context: ChannelHandlerContext) -> Bool {
+        statusFallback = nil
+        guard let request, !bodyForwarded || replay != nil else { return false }
+        var ignoredMirrors: [MirroringServices.Mirror] = []
+        var further: StatusFallback?
+        guard case .loadBalancer(let balancer)? = fallback.target.resolved(
+            client: clientAddress, headers: request.headers, mirrors: &ignoredMirrors, setCookies: &setCookies,
+            statusFallback: &further),
+            let (server, setCookie) = balancer.server(cookieHeaders: balancer.sticky == nil ? [] : request.headers["cookie"])
+        else { return false }
+        statusFallback = further
+        if let setCookie { setCookies.append(setCookie) }
+        if let (load, index) = inFlight { load.ended(index) }
+        inFlight = nil
+        if let load = balancer.load, let index = balancer.servers.firstIndex(of: server) {
+            load.began(index)
+            inFlight = (load, index)
+        }
+        responseTimeout?.cancel()
+        responseTimeout = nil
+        self.balancer = balancer
+        self.server = server
+        let upstreamHead = forwarded(request, to: server, by: balancer)
+        self.upstreamHead = upstreamHead
+        pending = replay ?? (requestEnded ? [.end(nil)] : [])
+        logger.debug("failing over on the status", metadata: ["service": "\(balancer.name)", "server": "\(server.url)"])
+        connect(to: server, first: .head(upstreamHead), fresh: false)
+        return true
+    }
+
     /// A server that could not be connected to got nothing of the request, so the request goes at once to another
     /// server of the same load balancer, whatever its method, each server at most once: a container that has just
     /// stopped, before its provider noticed, costs the client nothing. `afterSending`: the server closed the

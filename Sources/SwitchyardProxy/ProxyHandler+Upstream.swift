@@ -13,6 +13,13 @@ extension ProxyHandler: UpstreamConnectionDelegate {
             if (100..<200).contains(head.status.code) && head.status != .switchingProtocols {
                 return  // informational answers are for the proxy
             }
+            if let fallback = statusFallback, fallback.policy.matches(Int(head.status.code)),
+                failOverToFallback(fallback, context: context)
+            {
+                upstream.delegate = nil
+                upstream.close()
+                return
+            }
             if let scope = middlewareContext?.scope,
                 scope.retry?.retries(status: Int(head.status.code)) == true || scope.buffering?.retries(
                     afterNetworkError: false, status: Int(head.status.code), attempts: attempt) == true,

@@ -75,6 +75,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var heldBytes: Int64 = 0
     /// When the first try went (for `retry.timeout`).
     var firstTry: NIODeadline?
+    /// Where the request goes instead when the main service of a `failover` answers a status its `errors` name.
+    var statusFallback: StatusFallback?
     /// The sticky cookies to send with this response, when the client is not yet stuck to its server (or to the
     /// child of a weighted service).
     var setCookies: [String] = []
@@ -381,6 +383,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         continueSent = false
         heldResponse = nil
         firstTry = nil
+        statusFallback = nil
         pending.removeAll()
         keepAlive = head.isKeepAlive && !quiescing
         isUpgradeRequest = ForwardedRequest.isUpgrade(head)
@@ -503,7 +506,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Sends the request to the route's service.
     func dispatch(_ head: HTTPRequestHead, route: Route, context: ChannelHandlerContext) {
         var mirrors: [MirroringServices.Mirror] = []
-        guard let service = route.service.resolved(client: clientAddress, headers: head.headers, mirrors: &mirrors, setCookies: &setCookies) else {
+        guard let service = route.service.resolved(
+            client: clientAddress, headers: head.headers, mirrors: &mirrors, setCookies: &setCookies,
+            statusFallback: &statusFallback)
+        else {
             return answer(.serviceUnavailable, body: "no available server\n", context: context)
         }
         switch service {
@@ -540,13 +546,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             if let policy = middlewareContext?.scope.retry {
                 if policy.timeout > 0 { firstTry = .now() }
-                if replay == nil, policy.replayBodyBytes > 0 {
-                    // Copy the body as it goes, from what is already here.
-                    replay = []
-                    replayBytes = 0
-                    replayLimit = policy.replayBodyBytes
-                    for part in pending { keepForReplay(part) }
-                }
+                if policy.replayBodyBytes > 0 { keepBodyForReplay(upTo: policy.replayBodyBytes) }
+            }
+            if let statusFallback {
+                keepBodyForReplay(upTo: statusFallback.policy.maxBodyBytes < 0 ? Self.maximumReplayBytes : statusFallback.policy.maxBodyBytes)
             }
             if !continueSent, !requestEnded,
                 head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" })
@@ -647,6 +650,23 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
         case .idle, .answeredLocally, .upgraded:
             break
+        }
+    }
+
+    /// The most body kept to send again when a setting asks for any size.
+    static let maximumReplayBytes: Int64 = 16 << 20
+
+    /// Starts copying the body as it goes (from what is already here), so the request can be sent again; a larger
+    /// limit than one set before wins.
+    func keepBodyForReplay(upTo limit: Int64) {
+        if replay == nil {
+            // Called before the request goes out: whatever came of the body waits in `pending`.
+            replay = []
+            replayBytes = 0
+            replayLimit = limit
+            for part in pending { keepForReplay(part) }
+        } else if replayLimit > 0 {
+            replayLimit = max(replayLimit, limit)
         }
     }
 

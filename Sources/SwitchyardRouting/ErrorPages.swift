@@ -40,13 +40,10 @@ public struct ErrorPagesPolicy: Sendable {
 
     /// Reads the `errors` options; the service is resolved by the compiler.
     static func make(_ options: ErrorsMiddleware, service: ServiceTarget) throws(MiddlewareConfigurationError) -> ErrorPagesPolicy {
-        var statuses: [ClosedRange<Int>] = []
-        for text in options.status ?? [] {
-            let bounds = text.split(separator: "-", maxSplits: 1).map { Int($0.filter { $0 != " " }) }
-            guard let low = bounds.first ?? nil, let high = bounds.last ?? nil, (100...599).contains(low),
-                (100...599).contains(high), low <= high
-            else { throw MiddlewareConfigurationError("errors.status: '\(text)' is not a status or a range like 500-599") }
-            statuses.append(low...high)
+        let statuses: [ClosedRange<Int>]
+        switch StatusRanges.parse(options.status ?? []) {
+        case .success(let ranges): statuses = ranges
+        case .failure(let invalid): throw MiddlewareConfigurationError("errors.status: \(invalid.message)")
         }
         guard !statuses.isEmpty else { throw MiddlewareConfigurationError("errors.status: no status given") }
         var rewrites: [Int: Int] = [:]

@@ -10,8 +10,9 @@ public enum ServiceTarget: Sendable {
     case loadBalancer(LoadBalancer)
     /// A `weighted` service: weighted round robin over other services (canary splits).
     case weighted(WeightedServices)
-    /// A `failover` service: the main service while it has a healthy server, else the fallback.
-    indirect case failover(main: ServiceTarget, fallback: ServiceTarget)
+    /// A `failover` service: the main service while it has a healthy server, else the fallback; with `errors`,
+    /// also the fallback when the main service answers one of those statuses.
+    indirect case failover(main: ServiceTarget, fallback: ServiceTarget, errors: FailoverOnStatus?)
     /// A `highestRandomWeight` service: rendezvous hashing of the client's address over services.
     case highestRandomWeight(RendezvousServices)
     /// A `mirroring` service: the main service answers; copies of some requests go to the mirrors.
@@ -140,19 +141,44 @@ public final class WeightedServices: Sendable {
     }
 }
 
+/// `failover.errors`: the statuses of the main service's answer that send the request to the fallback instead,
+/// with its body when that is at most `maxBodyBytes` (kept as it goes).
+public struct FailoverOnStatus: Sendable {
+    public let statuses: [ClosedRange<Int>]
+    public let maxBodyBytes: Int64
+
+    public init(statuses: [ClosedRange<Int>], maxBodyBytes: Int64) {
+        self.statuses = statuses
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    public func matches(_ status: Int) -> Bool { statuses.contains { $0.contains(status) } }
+}
+
+/// A fallback to go to when the main service answers a status `failover.errors` names.
+public struct StatusFallback: Sendable {
+    public let policy: FailoverOnStatus
+    public let target: ServiceTarget
+}
+
 extension ServiceTarget {
     /// Follows weighted services down to the one that answers. Weighted services cannot nest in a loop (the compiler
     /// refuses it), so the walk ends; nil when a weighted service has nothing to pick.
     public func resolved(client: [UInt8] = []) -> ServiceTarget? {
         var ignoredMirrors: [MirroringServices.Mirror] = []
         var ignoredCookies: [String] = []
-        return resolved(client: client, headers: HTTPHeaders(), mirrors: &ignoredMirrors, setCookies: &ignoredCookies)
+        var ignoredFallback: StatusFallback?
+        return resolved(
+            client: client, headers: HTTPHeaders(), mirrors: &ignoredMirrors, setCookies: &ignoredCookies,
+            statusFallback: &ignoredFallback)
     }
 
     /// As `resolved(client:)`, for a request with these headers (weighted sticky cookies), collecting the mirrors of
-    /// the mirroring services on the way and the Set-Cookie values of weighted sticky services.
+    /// the mirroring services on the way, the Set-Cookie values of weighted sticky services, and the fallback of a
+    /// failover service that fails over on statuses (the innermost one).
     public func resolved(
-        client: [UInt8], headers: HTTPHeaders, mirrors: inout [MirroringServices.Mirror], setCookies: inout [String]
+        client: [UInt8], headers: HTTPHeaders, mirrors: inout [MirroringServices.Mirror], setCookies: inout [String],
+        statusFallback: inout StatusFallback?
     ) -> ServiceTarget? {
         var target = self
         while true {
@@ -160,8 +186,13 @@ extension ServiceTarget {
             case .weighted(let weighted):
                 guard let next = weighted.pick(headers: headers, setCookies: &setCookies) else { return nil }
                 target = next
-            case .failover(let main, let fallback):
-                target = main.isAvailable ? main : fallback
+            case .failover(let main, let fallback, let errors):
+                if main.isAvailable {
+                    if let errors { statusFallback = StatusFallback(policy: errors, target: fallback) }
+                    target = main
+                } else {
+                    target = fallback
+                }
             case .highestRandomWeight(let rendezvous):
                 guard let next = rendezvous.pick(client: client) else { return nil }
                 target = next
@@ -179,7 +210,7 @@ extension ServiceTarget {
         switch self {
         case .loadBalancer(let balancer): return balancer.hasAvailableServer
         case .weighted(let weighted): return weighted.children.contains { $0.isAvailable }
-        case .failover(let main, let fallback): return main.isAvailable || fallback.isAvailable
+        case .failover(let main, let fallback, _): return main.isAvailable || fallback.isAvailable
         case .highestRandomWeight(let rendezvous): return rendezvous.children.contains { $0.target.isAvailable }
         case .mirroring(let mirroring): return mirroring.main.isAvailable
         case .internal: return true

@@ -82,7 +82,7 @@ public struct RouteExplanation: Sendable, Encodable {
                 serviceChain.append(weighted.name)
                 guard let next = weighted.peek() else { return }
                 target = next
-            case .failover(let main, let fallback):
+            case .failover(let main, let fallback, _):
                 target = main.isAvailable ? main : fallback
             case .highestRandomWeight(let rendezvous):
                 serviceChain.append(rendezvous.name)

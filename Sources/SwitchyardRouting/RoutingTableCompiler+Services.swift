@@ -110,7 +110,18 @@ extension RoutingTableBuild {
         if let failover = service.failover {
             // `healthCheck: {}`: the failover service is available while its main or fallback service is (always the
             // case).
-            if failover.errors != nil { return fail("failover.errors", "'errors' is not supported yet") }
+            var onStatus: FailoverOnStatus?
+            if let errors = failover.errors {
+                let statuses: [ClosedRange<Int>]
+                switch StatusRanges.parse(errors.status ?? []) {
+                case .success(let ranges): statuses = ranges
+                case .failure(let invalid): return fail("failover.errors.status", invalid.message)
+                }
+                guard !statuses.isEmpty else { return fail("failover.errors.status", "name at least one status or range") }
+                let limit = errors.maxRequestBodyBytes ?? -1
+                guard limit >= -1 else { return fail("failover.errors.maxRequestBodyBytes", "must be -1 or more") }
+                onStatus = FailoverOnStatus(statuses: statuses, maxBodyBytes: limit)
+            }
             let main: ServiceTarget, fallback: ServiceTarget
             switch child(failover.service, key: "failover.service", visiting: &visiting) {
             case .success(let target): main = target
@@ -120,7 +131,7 @@ extension RoutingTableBuild {
             case .success(let target): fallback = target
             case .failure(let failure): return fail(failure.key ?? "failover", failure.message)
             }
-            let target = ServiceTarget.failover(main: main, fallback: fallback)
+            let target = ServiceTarget.failover(main: main, fallback: fallback, errors: onStatus)
             services[name] = target
             return target
         }

@@ -209,8 +209,9 @@ import Testing
             var mirrors: [MirroringServices.Mirror] = []
             var setCookies: [String] = []
             let headers: HTTPHeaders = cookie.map { ["Cookie": "other=1; \($0)"] } ?? [:]
+            var fallback: StatusFallback?
             guard case .loadBalancer(let balancer)? = route.service.resolved(
-                client: [], headers: headers, mirrors: &mirrors, setCookies: &setCookies)
+                client: [], headers: headers, mirrors: &mirrors, setCookies: &setCookies, statusFallback: &fallback)
             else { return nil }
             return (balancer.name, setCookies)
         }
@@ -281,6 +282,41 @@ import Testing
         let broken = table(["s": service(path: "health")], previous: nil)
         #expect(broken.status.services["s@file"]?.errors.first?.contains("loadBalancer.healthCheck.path") == true)
         #expect(broken.healthChecks.isEmpty)
+    }
+
+    @Test func failoverOnStatusesIsCollectedWhenTheMainServiceIsChosen() throws {
+        func failover(_ statuses: [String]) -> HTTPService {
+            var service = HTTPService()
+            service.failover = FailoverService()
+            service.failover?.service = "main"
+            service.failover?.fallback = "spare"
+            service.failover?.errors = FailoverErrors()
+            service.failover?.errors?.status = statuses
+            return service
+        }
+        let table = Fixtures.table([
+            Fixtures.snapshot(
+                routers: ["r": Fixtures.router("Path(`/`)", service: "app")],
+                services: [
+                    "main": Fixtures.service(["http://127.0.0.1:1"]), "spare": Fixtures.service(["http://127.0.0.1:2"]),
+                    "app": failover(["500-504", "429"]), "bad": failover(["5xx"]), "none": failover([]),
+                ])
+        ])
+        let route = try #require(table.entryPoints["web"]?.route(Fixtures.request("/")))
+        var mirrors: [MirroringServices.Mirror] = []
+        var cookies: [String] = []
+        var fallback: StatusFallback?
+        guard case .loadBalancer(let main)? = route.service.resolved(
+            client: [], headers: [:], mirrors: &mirrors, setCookies: &cookies, statusFallback: &fallback)
+        else { Issue.record("no leaf"); return }
+        #expect(main.name == "main@file")
+        let policy = try #require(fallback?.policy)
+        #expect(policy.matches(503) && policy.matches(429) && !policy.matches(505))
+        #expect(policy.maxBodyBytes == -1)
+        guard case .loadBalancer(let spare)? = fallback?.target else { Issue.record("the fallback"); return }
+        #expect(spare.name == "spare@file")
+        #expect(table.status.services["bad@file"]?.errors.first?.contains("'5xx' is not a status") == true)
+        #expect(table.status.services["none@file"]?.errors.first?.contains("name at least one status") == true)
     }
 
     @Test func failoverUsesTheFallbackWhileTheMainHasNoHealthyServer() throws {
@@ -446,7 +482,9 @@ import Testing
         let route = try #require(table.entryPoints["web"]?.route(Fixtures.request("/")))
         var mirrors: [MirroringServices.Mirror] = []
         var cookies: [String] = []
-        guard case .loadBalancer(let main)? = route.service.resolved(client: [], headers: [:], mirrors: &mirrors, setCookies: &cookies)
+        var fallback: StatusFallback?
+        guard case .loadBalancer(let main)? = route.service.resolved(
+            client: [], headers: [:], mirrors: &mirrors, setCookies: &cookies, statusFallback: &fallback)
         else {
             Issue.record("the main service answers"); return
         }

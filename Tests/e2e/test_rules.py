@@ -210,7 +210,7 @@ class HealthCheckTests(E2ETestCase):
         self.assertIn("health check: server up", proxy.log())
 
 
-    def test_10p_health_checks_follow_redirects_unless_told_not_to(self):
+    def test_10q_health_checks_follow_redirects_unless_told_not_to(self):
         from harness import ScriptedOrigin
 
         def answer(c, head, rest):
@@ -399,6 +399,47 @@ http:
         wait_until(lambda: proxy.rawdata()["services"]["main@file"]["serverStatus"].get(main.url) == "DOWN", 5,
                    message="main DOWN")
         self.assertEqual({Whoami(proxy.get("/", host="app.test").text).hostname for _ in range(4)}, {"spare"})
+
+
+    def test_10r_failover_on_the_main_services_status_with_the_body(self):
+        from harness import ScriptedOrigin
+        seen = []
+
+        def busy(c, head, body):
+            length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), b"0"))
+            while len(body) < length:
+                chunk = c.recv(65536)
+                if not chunk:
+                    break
+                body += chunk
+            seen.append(body)
+            c.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 5\r\nConnection: close\r\n\r\nbusy\n")
+        main = ScriptedOrigin(busy)
+        self.addCleanup(main.close)
+        spare = self.start_whoami("spare")
+        self.write("f.yml", """
+http:
+  routers:
+    app:   {rule: "Host(`app.test`)", service: app}
+    small: {rule: "Host(`small.test`)", service: small}
+  services:
+    app: {failover: {service: main, fallback: spare, errors: {status: ["500-504"]}}}
+    small: {failover: {service: main, fallback: spare, errors: {status: ["503"], maxRequestBodyBytes: 10}}}
+    main: {loadBalancer: {servers: [{url: "%s"}]}}
+    spare: {loadBalancer: {servers: [{url: "%s"}]}}
+""" % (main.url, spare.url))
+        proxy = self.start_proxy(throttle="0s")
+        proxy.wait_routers(["app@file", "small@file"])
+        r = proxy.get("/get", host="app.test")
+        self.assertEqual((r.status, Whoami(r.text).hostname), (200, "spare"))
+        r = proxy.get("/post", method="POST", host="app.test", body=b"p" * 500)
+        self.assertEqual((r.status, Whoami(r.text).hostname, Whoami(r.text).body_bytes), (200, "spare", 500))
+        self.assertEqual(seen[-1], b"p" * 500, "the main service had the body first")
+        # a body over the failover's maxRequestBodyBytes is not kept: the main service's answer stands
+        r = proxy.get("/post", method="POST", host="small.test", body=b"q" * 100)
+        self.assertEqual((r.status, r.text), (503, "busy\n"))
+        self.assertEqual(proxy.get("/post", method="POST", host="small.test", body=b"q" * 5).status, 200)
 
 
 class RendezvousTests(E2ETestCase):

@@ -47,13 +47,10 @@ struct Retry: HTTPMiddleware {
         guard timeout >= 0 else { throw MiddlewareConfigurationError("retry.timeout: must not be negative") }
         let replay = options.maxRequestBodyBytes ?? Self.defaultReplayBytes
         guard replay >= -1 else { throw MiddlewareConfigurationError("retry.maxRequestBodyBytes: must be -1 or more") }
-        var statuses: [ClosedRange<Int>] = []
-        for text in options.status ?? [] {
-            let bounds = text.split(separator: "-", maxSplits: 1).map { Int($0.trimmingCharacters(in: " ")) }
-            guard let low = bounds.first ?? nil, let high = bounds.last ?? nil, (100...599).contains(low),
-                (100...599).contains(high), low <= high
-            else { throw MiddlewareConfigurationError("retry.status: '\(text)' is not a status or a range like 500-599") }
-            statuses.append(low...high)
+        let statuses: [ClosedRange<Int>]
+        switch StatusRanges.parse(options.status ?? []) {
+        case .success(let ranges): statuses = ranges
+        case .failure(let invalid): throw MiddlewareConfigurationError("retry.status: \(invalid.message)")
         }
         policy = RetryPolicy(
             attempts: attempts, initialInterval: interval, statuses: statuses,
