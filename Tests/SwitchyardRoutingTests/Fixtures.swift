@@ -53,4 +53,25 @@ enum Fixtures {
         if let host { all.add(name: "host", value: host) }
         return RoutingRequest(head: HTTPRequestHead(version: .http1_1, method: method, uri: uri, headers: all), clientAddress: client)
     }
+
+    /// What resolving a route's service for one request gives: the leaf, and what was collected on the way.
+    struct Resolution {
+        var leaf: ServiceTarget?
+        var mirrors: [MirroringServices.Mirror] = []
+        var setCookies: [String] = []
+        var statusFallback: StatusFallback?
+
+        var balancer: LoadBalancer? {
+            if case .loadBalancer(let balancer)? = leaf { return balancer }
+            return nil
+        }
+    }
+
+    static func resolve(_ route: Route, headers: HTTPHeaders = [:]) -> Resolution {
+        var resolution = Resolution()
+        resolution.leaf = route.service.resolved(
+            client: [], headers: headers, mirrors: &resolution.mirrors, setCookies: &resolution.setCookies,
+            statusFallback: &resolution.statusFallback)
+        return resolution
+    }
 }

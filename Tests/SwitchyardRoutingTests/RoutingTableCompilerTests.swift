@@ -206,14 +206,8 @@ import Testing
         let table = build()
         let route = try #require(table.entryPoints["web"]?.route(Fixtures.request("/")))
         func pick(_ route: Route, cookie: String?) -> (name: String, setCookies: [String])? {
-            var mirrors: [MirroringServices.Mirror] = []
-            var setCookies: [String] = []
-            let headers: HTTPHeaders = cookie.map { ["Cookie": "other=1; \($0)"] } ?? [:]
-            var fallback: StatusFallback?
-            guard case .loadBalancer(let balancer)? = route.service.resolved(
-                client: [], headers: headers, mirrors: &mirrors, setCookies: &setCookies, statusFallback: &fallback)
-            else { return nil }
-            return (balancer.name, setCookies)
+            let resolution = Fixtures.resolve(route, headers: cookie.map { ["Cookie": "other=1; \($0)"] } ?? [:])
+            return resolution.balancer.map { ($0.name, resolution.setCookies) }
         }
         let first = try #require(pick(route, cookie: nil))
         let cookie = try #require(first.setCookies.first)
@@ -303,13 +297,9 @@ import Testing
                 ])
         ])
         let route = try #require(table.entryPoints["web"]?.route(Fixtures.request("/")))
-        var mirrors: [MirroringServices.Mirror] = []
-        var cookies: [String] = []
-        var fallback: StatusFallback?
-        guard case .loadBalancer(let main)? = route.service.resolved(
-            client: [], headers: [:], mirrors: &mirrors, setCookies: &cookies, statusFallback: &fallback)
-        else { Issue.record("no leaf"); return }
-        #expect(main.name == "main@file")
+        let resolution = Fixtures.resolve(route)
+        #expect(resolution.balancer?.name == "main@file")
+        let fallback = resolution.statusFallback
         let policy = try #require(fallback?.policy)
         #expect(policy.matches(503) && policy.matches(429) && !policy.matches(505))
         #expect(policy.maxBodyBytes == -1)
@@ -480,15 +470,9 @@ import Testing
                 ])
         ])
         let route = try #require(table.entryPoints["web"]?.route(Fixtures.request("/")))
-        var mirrors: [MirroringServices.Mirror] = []
-        var cookies: [String] = []
-        var fallback: StatusFallback?
-        guard case .loadBalancer(let main)? = route.service.resolved(
-            client: [], headers: [:], mirrors: &mirrors, setCookies: &cookies, statusFallback: &fallback)
-        else {
-            Issue.record("the main service answers"); return
-        }
-        #expect(main.name == "main@file")
+        let resolution = Fixtures.resolve(route)
+        let mirrors = resolution.mirrors
+        #expect(resolution.balancer?.name == "main@file", "the main service answers")
         #expect(mirrors.map(\.percent) == [25])
         #expect(mirrors.first?.mirrorBody == true)
         #expect(table.status.services["bad@file"]?.errors.first?.contains("percent must be from 0 to 100") == true)

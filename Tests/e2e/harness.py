@@ -662,6 +662,19 @@ class ScriptedOrigin(object):
             pass
         self._thread.join(timeout=2)
 
+    @staticmethod
+    def read_body(c, head, rest):
+        """The request's body of Content-Length bytes: `rest` and what follows on the connection."""
+        length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), b"0"))
+        body = rest
+        while len(body) < length:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        return body
+
 
 class DroppingOrigin(SilentOrigin):
     """Reads a request head and closes without answering: a network error after the request went out (a refused

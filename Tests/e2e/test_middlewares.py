@@ -597,15 +597,9 @@ class BufferingTests(MiddlewareCase):
         backend = self.start_whoami("buf")
         arrivals = []
 
-        def record(c, head, body):
+        def record(c, head, rest):
             arrivals.append(time.monotonic())
-            length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
-                               if line.lower().startswith(b"content-length:")), b"0"))
-            while len(body) < length:
-                chunk = c.recv(65536)
-                if not chunk:
-                    break
-                body += chunk
+            body = ScriptedOrigin.read_body(c, head, rest)
             c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
         slow_reader = ScriptedOrigin(record)
         self.addCleanup(slow_reader.close)

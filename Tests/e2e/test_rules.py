@@ -405,15 +405,8 @@ http:
         from harness import ScriptedOrigin
         seen = []
 
-        def busy(c, head, body):
-            length = int(next((line.split(b":")[1] for line in head.split(b"\r\n")
-                               if line.lower().startswith(b"content-length:")), b"0"))
-            while len(body) < length:
-                chunk = c.recv(65536)
-                if not chunk:
-                    break
-                body += chunk
-            seen.append(body)
+        def busy(c, head, rest):
+            seen.append(ScriptedOrigin.read_body(c, head, rest))
             c.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 5\r\nConnection: close\r\n\r\nbusy\n")
         main = ScriptedOrigin(busy)
         self.addCleanup(main.close)
