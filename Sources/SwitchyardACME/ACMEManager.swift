@@ -1,4 +1,5 @@
 import Crypto
+import _CryptoExtras
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -11,9 +12,24 @@ import X509
 
 /// `certificatesResolvers.<name>.acme` in the static configuration.
 public struct ACMEResolverOptions: Sendable, Hashable {
-    public enum KeyType: String, Sendable, Hashable {
+    public enum KeyType: String, Sendable, Hashable, CaseIterable {
         case ec256 = "EC256"
         case ec384 = "EC384"
+        case rsa2048 = "RSA2048"
+        case rsa3072 = "RSA3072"
+        case rsa4096 = "RSA4096"
+        case rsa8192 = "RSA8192"
+
+        /// The modulus size of an RSA key type; nil for EC.
+        var rsaBits: Int? {
+            switch self {
+            case .ec256, .ec384: return nil
+            case .rsa2048: return 2048
+            case .rsa3072: return 3072
+            case .rsa4096: return 4096
+            case .rsa8192: return 8192
+            }
+        }
     }
 
     public var name: String
@@ -354,22 +370,30 @@ public final class ACMEManager: Provider {
     static func signingRequest(_ domains: [String], keyType: ACMEResolverOptions.KeyType) throws -> ([UInt8], String) {
         let privateKey: Certificate.PrivateKey
         let pem: String
+        let signatureAlgorithm: Certificate.SignatureAlgorithm
         switch keyType {
         case .ec256:
             let key = P256.Signing.PrivateKey()
             privateKey = .init(key)
             pem = key.pemRepresentation
+            signatureAlgorithm = .ecdsaWithSHA256
         case .ec384:
             let key = P384.Signing.PrivateKey()
             privateKey = .init(key)
             pem = key.pemRepresentation
+            signatureAlgorithm = .ecdsaWithSHA384
+        case .rsa2048, .rsa3072, .rsa4096, .rsa8192:
+            let key = try _RSA.Signing.PrivateKey(keySize: .init(bitCount: keyType.rsaBits ?? 2048))
+            privateKey = .init(key)
+            pem = key.pemRepresentation
+            signatureAlgorithm = .sha256WithRSAEncryption
         }
         let subject = try DistinguishedName { CommonName(domains[0]) }
         let extensions = try Certificate.Extensions { SubjectAlternativeNames(domains.map { .dnsName($0) }) }
         let csr = try CertificateSigningRequest(
             version: .v1, subject: subject, privateKey: privateKey,
             attributes: CertificateSigningRequest.Attributes([try .init(ExtensionRequest(extensions: extensions))]),
-            signatureAlgorithm: keyType == .ec256 ? .ecdsaWithSHA256 : .ecdsaWithSHA384)
+            signatureAlgorithm: signatureAlgorithm)
         var serializer = DER.Serializer()
         try serializer.serialize(csr)
         return (serializer.serializedBytes, pem)

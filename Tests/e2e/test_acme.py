@@ -165,14 +165,22 @@ http:
         time.sleep(1)
         self.assertNotIn("obtaining a certificate", again.log())
 
-    def test_32b_tlsalpn01_certificate(self):
+    def test_32b_tlsalpn01_certificate_with_an_rsa_key(self):
         self.route("acme-tls.test", "alpn")
-        args = self.resolver("alpn", "--certificatesResolvers.alpn.acme.tlsChallenge=true")
+        args = self.resolver("alpn", "--certificatesResolvers.alpn.acme.tlsChallenge=true",
+                             "--certificatesResolvers.alpn.acme.keyType=RSA2048")
         proxy = self.start_acme_proxy(args, TLS_CHALLENGE_PORT)
         self.wait_for_pebble_certificate(TLS_CHALLENGE_PORT, "acme-tls.test")
         status, _, _ = https_get(TLS_CHALLENGE_PORT, "acme-tls.test", self.pebble.root)
         self.assertEqual(status, 200)
         self.assertIn("certificate obtained", proxy.log())
+        # keyType RSA2048: the certificate's key is a 2048-bit RSA key
+        hello = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % TLS_CHALLENGE_PORT,
+                                "-servername", "acme-tls.test"], input=b"", capture_output=True, timeout=30)
+        text = subprocess.run(["openssl", "x509", "-noout", "-text"], input=hello.stdout, capture_output=True,
+                              timeout=30).stdout.decode()
+        self.assertIn("rsaEncryption", text)
+        self.assertIn("(2048 bit)", text)
 
     def test_32c_unreachable_challenge_is_an_error_with_backoff(self):
         secure = harness.free_port()

@@ -32,6 +32,13 @@ class StaticConfigErrorTests(E2ETestCase):
             text = self.run_bad(["--entryPoints.web.address=127.0.0.1:%d" % free_port(), flag])
             self.assertIn(key.lower(), text.lower(), "%s -> %r" % (flag, text))
 
+    def test_12c2_unknown_acme_key_type_lists_the_key_types(self):
+        text = self.run_bad(["--entryPoints.web.address=127.0.0.1:%d" % free_port(),
+                             "--certificatesResolvers.le.acme.httpChallenge.entryPoint=web",
+                             "--certificatesResolvers.le.acme.keyType=RSA1024"])
+        self.assertIn("keyType", text)
+        self.assertIn("'RSA1024' is not a key type; use one of EC256, EC384, RSA2048, RSA3072, RSA4096, RSA8192", text)
+
     def test_12d_bad_env_value_names_the_variable(self):
         text = self.run_bad(["--entryPoints.web.address=127.0.0.1:%d" % free_port()],
                             env={"SWITCHYARD_PROVIDERS_PROVIDERSTHROTTLEDURATION": "abc"})

@@ -397,7 +397,9 @@ struct RuntimeSettings {
         }
         if let type = acme.keyType {
             guard let keyType = ACMEResolverOptions.KeyType(rawValue: type.uppercased()) else {
-                throw issue("\(key).keyType", "'\(type)' is not served; use EC256 (the default here) or EC384")
+                throw issue(
+                    "\(key).keyType",
+                    "'\(type)' is not a key type; use one of \(ACMEResolverOptions.KeyType.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             resolver.keyType = keyType
         }
