@@ -25,6 +25,9 @@ public struct EntryPointSettings: Sendable {
     /// (first byte to last); nil or zero: no limit.
     public var idleTimeout: TimeAmount? = .seconds(180)
     public var readTimeout: TimeAmount? = .seconds(60)
+    /// `transport.respondingTimeouts.writeTimeout`: from a request's head until its response is written (HTTP/1.1
+    /// connections); nil: no limit.
+    public var writeTimeout: TimeAmount?
     /// `http2.maxConcurrentStreams`: streams one HTTP/2 client may have open at once.
     public var maxConcurrentStreams = 250
     /// Whose X-Forwarded-* headers are kept (`forwardedHeaders.trustedIPs` / `insecure`).

@@ -183,6 +183,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.context = context
         if let clock {
             clock.onTimeout = { [weak self] reading in self?.timedOut(reading: reading) }
+            clock.onWriteTimeout = { [weak self] in
+                guard let self, let context = self.context else { return }
+                self.logger.debug("write timeout", metadata: ["router": "\(self.route?.name ?? "")"])
+                context.close(promise: nil)
+            }
             clock.waiting(on: context.eventLoop)
         }
         if let remote = context.channel.remoteAddress {
@@ -361,6 +366,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         generation += 1
         inExchange = true
         request = head
+        clock?.headRead(on: context.eventLoop)
         requestEnded = false
         responseStarted = false
         responseEndedLocally = false

@@ -74,24 +74,25 @@ public final class ProxyServer: Sendable {
         return result
     }
 
-    /// Stops accepting, lets requests in flight finish for up to `graceTimeout`, then closes what is left.
-    public func shutdown(graceTimeout: TimeAmount) async {
+    /// Stops accepting, lets requests in flight finish for up to each entry point's grace time (`graceTimeout`
+    /// of its name), then closes what is left.
+    public func shutdown(graceTimeout: (String) -> TimeAmount) async {
         let loop = group.next()
-        let promises = quiescing.map { helper in
+        var timeouts: [Scheduled<Void>] = []
+        let promises = zip(bindings, quiescing).map { binding, helper in
             let promise = loop.makePromise(of: Void.self)
             helper.initiateShutdown(promise: promise)
+            let name = binding.settings.name
+            let logger = self.logger
+            timeouts.append(loop.scheduleTask(in: graceTimeout(name)) {
+                logger.warning("grace time over; closing the connections still open", metadata: ["entryPoint": "\(name)"])
+                promise.fail(ProxyServerError.graceTimeoutExpired)
+            })
             return promise
         }
-        let done = EventLoopFuture.andAllSucceed(promises.map(\.futureResult), on: loop)
-        let timeout = loop.scheduleTask(in: graceTimeout) {
-            for promise in promises { promise.fail(ProxyServerError.graceTimeoutExpired) }
-        }
-        do {
-            try await done.get()
-            timeout.cancel()
-        } catch {
-            logger.warning("grace time over; closing the connections still open")
-        }
+        // Each entry point ends when its connections have, or at the end of its grace time.
+        for promise in promises { _ = try? await promise.futureResult.get() }
+        for timeout in timeouts { timeout.cancel() }
         for pool in pools.values {
             try? await pool.eventLoop.submit { pool.value.closeAll() }.get()
         }
@@ -211,7 +212,7 @@ struct ConnectionSetUp: Sendable {
         // The proxy handler queues pipelined requests itself: a read-gating pipeline handler costs two epoll changes
         // per request. Outbound header validation is off: heads are rebuilt from what the parser accepted, and
         // values a middleware sets are checked when it is built.
-        let clock = RequestClock(idleTimeout: settings.idleTimeout, readTimeout: settings.readTimeout)
+        let clock = RequestClock(idleTimeout: settings.idleTimeout, readTimeout: settings.readTimeout, writeTimeout: settings.writeTimeout)
         if clock.isActive { try sync.addHandler(RequestClock.Watcher(clock)) }
         try sync.configureHTTPServerPipeline(
             withPipeliningAssistance: false, withErrorHandling: true, withOutboundHeaderValidation: false)

@@ -99,3 +99,85 @@ class GracefulShutdownTests(E2ETestCase):
         # nothing after "stopped" should look like an error
         self.assertNotIn("Cannot schedule tasks on an EventLoop that has already shut down", log)
         self.assertNotRegex(log, r"(?m)^ERROR", "stderr after shutdown:\n%s" % log[-1500:])
+
+    def test_11e_request_accept_grace_then_per_entry_point_grace(self):
+        """`requestAcceptGraceTimeout`: new requests are served for that long after the signal while /ping says the
+        process is stopping; then `graceTimeOut` of each entry point bounds its requests in flight."""
+        silent = self.start_silent_origin(delay=None)  # never answers
+        backend = self.start_whoami("accept")
+        self.write("g.yml", route_yaml({"hang": {"rule": "Host(`hang.test`)", "service": "shang"},
+                                        "ok": {"rule": "Host(`ok.test`)", "service": "sok"}},
+                                       {"shang": [silent.url], "sok": [backend.url]}))
+        proxy = self.start_proxy(throttle="0s", extra_args=[
+            "--entryPoints.web.transport.lifeCycle.requestAcceptGraceTimeout=1500ms",
+            "--entryPoints.web.transport.lifeCycle.graceTimeOut=1s", "--lifeCycle.graceTimeOut=30s"])
+        proxy.wait_routers(["hang@file", "ok@file"])
+        box = {}
+
+        def hang():
+            try:
+                box["response"] = request(proxy.web_port, "/", host="hang.test", timeout=20)
+            except Exception as e:  # noqa: BLE001
+                box["error"] = e
+        t = threading.Thread(target=hang, daemon=True)
+        t.start()
+        self.assertTrue(silent.received.wait(5))
+        t_sig = time.monotonic()
+        proxy.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        # still accepting: a new request is served; /ping reports the stop
+        self.assertEqual(request(proxy.web_port, "/", host="ok.test").status, 200)
+        self.assertEqual(request(proxy.api_port, "/ping").status, 503)
+        code = proxy.proc.wait(timeout=20)
+        elapsed = time.monotonic() - t_sig
+        self.assertEqual(code, 0)
+        # 1.5 s of accepting, then the web entry point's 1 s grace (not the global 30 s) for the hanging request
+        self.assertGreater(elapsed, 2.3, "exited before the accept grace and the entry point's grace")
+        self.assertLess(elapsed, 8.0, "the entry point's graceTimeOut, not the global one, bounds its requests")
+        t.join(timeout=5)
+
+
+class WriteTimeoutTests(E2ETestCase):
+
+    def test_11f_write_timeout_cuts_a_response_still_being_written(self):
+        from harness import ScriptedOrigin
+
+        def drip(c, head, rest):
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")
+            for _ in range(30):
+                try:
+                    c.sendall(b"5\r\ndrip\n\r\n")
+                except OSError:
+                    return
+                time.sleep(0.1)
+            c.sendall(b"0\r\n\r\n")
+        origin = ScriptedOrigin(drip)
+        self.addCleanup(origin.close)
+        backend = self.start_whoami("quick")
+        self.write("w.yml", route_yaml({"drip": {"rule": "Host(`drip.test`)", "service": "sdrip"},
+                                        "quick": {"rule": "Host(`quick.test`)", "service": "squick"}},
+                                       {"sdrip": [origin.url], "squick": [backend.url]}))
+        proxy = self.start_proxy(throttle="0s", extra_args=[
+            "--entryPoints.web.transport.respondingTimeouts.writeTimeout=1s"])
+        proxy.wait_routers(["drip@file", "quick@file"])
+        s = socket.create_connection((LOOPBACK, proxy.web_port), timeout=10)
+        self.addCleanup(s.close)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: drip.test\r\n\r\n")
+        t0 = time.monotonic()
+        received = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        elapsed = time.monotonic() - t0
+        self.assertIn(b"drip", received, "the response started")
+        self.assertNotIn(b"0\r\n\r\n", received, "and was cut before its end")
+        self.assertTrue(0.8 < elapsed < 2.5, "closed after the 1 s write timeout, not at %.2fs" % elapsed)
+        # a quick exchange on a kept-alive connection is not affected, however long the connection lives
+        conn = socket.create_connection((LOOPBACK, proxy.web_port), timeout=10)
+        self.addCleanup(conn.close)
+        for _ in range(3):
+            conn.sendall(b"GET / HTTP/1.1\r\nHost: quick.test\r\n\r\n")
+            self.assertTrue(conn.recv(65536).startswith(b"HTTP/1.1 200"))
+            time.sleep(0.6)

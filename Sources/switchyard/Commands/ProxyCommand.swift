@@ -149,6 +149,7 @@ enum ProxyCommand {
             entrySettings.proxyProtocol = entryPoint.proxyProtocol
             entrySettings.readTimeout = entryPoint.readTimeout
             entrySettings.idleTimeout = entryPoint.idleTimeout
+            entrySettings.writeTimeout = entryPoint.writeTimeout
             entrySettings.maxConcurrentStreams = entryPoint.maxConcurrentStreams
             entrySettings.observers = observers
             entrySettings.connections = connectionGauges.first { $0.entryPoint == entryPoint.name }?.gauge
@@ -240,13 +241,21 @@ enum ProxyCommand {
         let signal = await ShutdownSignal.wait()
         logger.info("received \(signal); stopping", metadata: ["graceTimeOut": "\(settings.graceTimeout)"])
         ping.startTerminating()
+        // `requestAcceptGraceTimeout`: requests are still taken for that long (while /ping answers that the process
+        // is stopping, so a load balancer in front moves away first).
+        let acceptFor = settings.entryPoints.compactMap(\.requestAcceptGraceTimeout).max()
+        if let acceptFor {
+            logger.info("accepting requests before stopping", metadata: ["requestAcceptGraceTimeout": "\(acceptFor)"])
+            try? await Task.sleep(nanoseconds: UInt64(acceptFor.nanoseconds))
+        }
         for provider in providers { provider.cancel() }
         await watcher.finish()
         publisher.cancel()
         healthChecks.stopAll()
         sampler.cancel()
         events.stop()
-        await server.shutdown(graceTimeout: settings.graceTimeout)
+        let graces = Dictionary(settings.entryPoints.map { ($0.name, $0.graceTimeout) }, uniquingKeysWith: { first, _ in first })
+        await server.shutdown(graceTimeout: { graces[$0] ?? settings.graceTimeout })
         rotation?.cancel()
         accessLog?.stop()
         return 0

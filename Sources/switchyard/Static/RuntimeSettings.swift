@@ -25,6 +25,11 @@ struct RuntimeSettings {
         var maxConcurrentStreams = 250
         var readTimeout: TimeAmount? = .seconds(60)
         var idleTimeout: TimeAmount? = .seconds(180)
+        var writeTimeout: TimeAmount?
+        /// `transport.lifeCycle`: how long requests in flight may finish at shutdown, and how long the entry point
+        /// keeps accepting requests after the signal first.
+        var graceTimeout: TimeAmount = .seconds(10)
+        var requestAcceptGraceTimeout: TimeAmount?
     }
 
     var entryPoints: [EntryPoint]
@@ -110,6 +115,21 @@ struct RuntimeSettings {
                 }
                 entryPoints[index].readTimeout = try amount(timeouts.readTimeout, "readTimeout", .seconds(60))
                 entryPoints[index].idleTimeout = try amount(timeouts.idleTimeout, "idleTimeout", .seconds(180))
+                entryPoints[index].writeTimeout = try amount(timeouts.writeTimeout, "writeTimeout", nil)
+            }
+            let lifeCycle = entryPoint.transport?.lifeCycle
+            for (key, value) in [
+                ("graceTimeOut", lifeCycle?.graceTimeOut), ("requestAcceptGraceTimeout", lifeCycle?.requestAcceptGraceTimeout),
+            ] where (value?.nanoseconds ?? 0) < 0 {
+                throw issue("entryPoints.\(name).transport.lifeCycle.\(key)", "the duration must not be negative")
+            }
+            if let grace = lifeCycle?.graceTimeOut ?? configuration.lifeCycle?.graceTimeOut {
+                entryPoints[index].graceTimeout = .nanoseconds(grace.nanoseconds)
+            }
+            if let accept = lifeCycle?.requestAcceptGraceTimeout ?? configuration.lifeCycle?.requestAcceptGraceTimeout,
+                accept.nanoseconds > 0
+            {
+                entryPoints[index].requestAcceptGraceTimeout = .nanoseconds(accept.nanoseconds)
             }
             if let streams = entryPoint.http2?.maxConcurrentStreams {
                 guard streams > 0 else {
