@@ -221,8 +221,13 @@ struct ConnectionSetUp: Sendable {
     }
 
     /// HTTP/2 with NIOHTTP2's defences on (rapid reset and other glitches, CONTINUATION floods, control-frame
-    /// floods), at most `maxConcurrentStreams` streams at once; each stream is an HTTP/1-shaped exchange.
+    /// floods), at most `maxConcurrentStreams` streams at once; each stream is an HTTP/1-shaped exchange. NIOHTTP2's
+    /// connection manager closes a connection with no stream for the entry point's `idleTimeout` (GOAWAY first),
+    /// and closes gracefully at shutdown (a client that does not answer the closing PING within 30 s is cut off).
     func configureHTTP2(_ channel: any Channel, _ settings: EntryPointSettings) throws {
+        let manager = NIOHTTP2ServerConnectionManagementHandler(
+            eventLoop: channel.eventLoop,
+            configuration: .init(maxIdleTime: settings.idleTimeout, maxAge: nil, maxGraceTime: .seconds(30), keepalive: nil))
         var connection = NIOHTTP2Handler.ConnectionConfiguration()
         connection.initialSettings = [
             HTTP2Setting(parameter: .maxConcurrentStreams, value: settings.maxConcurrentStreams),
@@ -232,13 +237,20 @@ struct ConnectionSetUp: Sendable {
         stream.targetWindowSize = 1 << 20
         let slot = self.slot, pool = self.pool, logger = self.logger
         _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
-            mode: .server, connectionConfiguration: connection, streamConfiguration: stream
+            mode: .server, connectionConfiguration: connection, streamConfiguration: stream,
+            streamDelegate: manager.http2StreamDelegate
         ) { streamChannel in
             streamChannel.eventLoop.makeCompletedFuture {
                 let sync = streamChannel.pipeline.syncOperations
                 try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
                 try sync.addHandler(ProxyHandler(settings: settings, slot: slot, pool: pool.value, logger: logger))
             }
+        }
+        try channel.pipeline.syncOperations.addHandler(manager)
+        // The manager starts its timers on channelActive, which this connection had before it was known to speak
+        // HTTP/2 (after the sniffing or the TLS handshake): it is told now.
+        if channel.isActive {
+            manager.channelActive(context: try channel.pipeline.syncOperations.context(handler: manager))
         }
     }
 }

@@ -264,3 +264,37 @@ http:
         self.check(json.loads(result.stdout))
         # with disableHTTP2 the proxy speaks HTTP/1.1 to it, which a gRPC server does not answer
         self.assertNotEqual(call("to-h1.test").returncode, 0)
+
+
+class HTTP2IdleTests(E2ETestCase):
+
+    def test_31h_an_idle_http2_connection_gets_goaway_and_closes(self):
+        import socket
+        import time
+        proxy = self.start_proxy(throttle="0s", extra_args=[
+            "--entryPoints.web.transport.respondingTimeouts.idleTimeout=1s"])
+        s = socket.create_connection((harness.LOOPBACK, proxy.web_port), timeout=10)
+        self.addCleanup(s.close)
+        # prior knowledge: the preface and an empty SETTINGS frame, then no stream; PINGs are answered
+        s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        t0 = time.monotonic()
+        buffer, frames, closed = b"", [], False
+        while time.monotonic() - t0 < 8 and not closed:
+            chunk = s.recv(65536)
+            if not chunk:
+                closed = True
+                break
+            buffer += chunk
+            while len(buffer) >= 9 and len(buffer) >= 9 + int.from_bytes(buffer[:3], "big"):
+                length = int.from_bytes(buffer[:3], "big")
+                kind, flags, payload = buffer[3], buffer[4], buffer[9:9 + length]
+                buffer = buffer[9 + length:]
+                frames.append((kind, time.monotonic() - t0))
+                if kind == 6 and not flags & 1:
+                    s.sendall(b"\x00\x00\x08\x06\x01\x00\x00\x00\x00" + payload)
+                elif kind == 4 and not flags & 1:
+                    s.sendall(b"\x00\x00\x00\x04\x01\x00\x00\x00\x00")
+        goaways = [at for kind, at in frames if kind == 7]
+        self.assertTrue(goaways, "a GOAWAY frame (frames %s)" % frames)
+        self.assertTrue(0.8 < goaways[0] < 4, "GOAWAY after the 1 s idle timeout, not at %.2fs" % goaways[0])
+        self.assertTrue(closed, "then the connection closes")
