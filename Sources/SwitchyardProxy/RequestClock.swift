@@ -11,7 +11,14 @@ final class RequestClock {
     private let idleTimeout: TimeAmount?
     private let readTimeout: TimeAmount?
     private let writeTimeout: TimeAmount?
+    /// The shortest of the idle and read timeouts: the timer never fires later than this after it is armed.
+    private let step: TimeAmount?
     private var state = State.waiting
+    /// When the current wait ends (nil: no limit), and whether it is the read timeout.
+    private var deadline: NIODeadline?
+    private var deadlineIsRead = false
+    /// One timer, armed at most `step` ahead: a new deadline is always at least `step` away, so it is never
+    /// earlier than the timer, and a state change costs a clock read instead of a task scheduled and cancelled.
     private var timer: Scheduled<Void>?
     private var writeTimer: Scheduled<Void>?
     /// Called on the loop when a timeout ends the wait: `true` for the read timeout (a request is half read).
@@ -20,9 +27,10 @@ final class RequestClock {
     var onWriteTimeout: (() -> Void)?
 
     init(idleTimeout: TimeAmount?, readTimeout: TimeAmount?, writeTimeout: TimeAmount? = nil) {
-        self.idleTimeout = idleTimeout
-        self.readTimeout = readTimeout
+        self.idleTimeout = idleTimeout.flatMap { $0.nanoseconds > 0 ? $0 : nil }
+        self.readTimeout = readTimeout.flatMap { $0.nanoseconds > 0 ? $0 : nil }
         self.writeTimeout = writeTimeout
+        self.step = [self.idleTimeout, self.readTimeout].compactMap { $0 }.min()
     }
 
     var isActive: Bool { idleTimeout != nil || readTimeout != nil || writeTimeout != nil }
@@ -32,7 +40,7 @@ final class RequestClock {
         state = .waiting
         writeTimer?.cancel()
         writeTimer = nil
-        arm(idleTimeout, reading: false, on: loop)
+        wait(idleTimeout, reading: false, on: loop)
     }
 
     /// A request's head has been read: its response must be written within `writeTimeout`.
@@ -50,14 +58,13 @@ final class RequestClock {
     func bytesArrived(on loop: any EventLoop) {
         guard state == .waiting else { return }
         state = .reading
-        arm(readTimeout, reading: true, on: loop)
+        wait(readTimeout, reading: true, on: loop)
     }
 
-    /// The request has been read whole: no timer until its response ends.
+    /// The request has been read whole: no limit until its response ends.
     func requestRead() {
         state = .busy
-        timer?.cancel()
-        timer = nil
+        deadline = nil
     }
 
     func stop() {
@@ -65,18 +72,39 @@ final class RequestClock {
         timer = nil
         writeTimer?.cancel()
         writeTimer = nil
+        deadline = nil
         onTimeout = nil
         onWriteTimeout = nil
     }
 
-    private func arm(_ timeout: TimeAmount?, reading: Bool, on loop: any EventLoop) {
-        timer?.cancel()
+    private func wait(_ timeout: TimeAmount?, reading: Bool, on loop: any EventLoop) {
+        guard let timeout else {
+            deadline = nil
+            return
+        }
+        let now = NIODeadline.now()
+        deadline = now + timeout
+        deadlineIsRead = reading
+        if timer == nil { arm(at: now, on: loop) }
+    }
+
+    /// Arms the timer for the deadline, or `step` from now if that is sooner.
+    private func arm(at now: NIODeadline, on loop: any EventLoop) {
+        guard let deadline, let step else { return }
+        timer = loop.assumeIsolated().scheduleTask(deadline: min(deadline, now + step)) { [weak self] in
+            self?.fire(on: loop)
+        }
+    }
+
+    private func fire(on loop: any EventLoop) {
         timer = nil
-        guard let timeout, timeout.nanoseconds > 0 else { return }
-        timer = loop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
-            guard let self else { return }
-            self.timer = nil
-            self.onTimeout?(reading)
+        guard let deadline else { return }
+        let now = NIODeadline.now()
+        if now >= deadline {
+            self.deadline = nil
+            onTimeout?(deadlineIsRead)
+        } else {
+            arm(at: now, on: loop)
         }
     }
 

@@ -24,7 +24,7 @@ public struct RoutingRequest {
             hostFromTarget = afterScheme[..<authorityEnd]
             pathAndQuery = afterScheme[authorityEnd...]
         }
-        if let mark = pathAndQuery.firstIndex(of: "?") {
+        if let mark = pathAndQuery.utf8.firstIndex(of: UInt8(ascii: "?")) {
             self.path = pathAndQuery[..<mark]
             self.query = pathAndQuery[pathAndQuery.index(after: mark)...]
         } else {
@@ -38,16 +38,22 @@ public struct RoutingRequest {
         self.clientAddress = clientAddress
     }
 
-    /// Lowercases, strips the port and a trailing dot: `Example.COM.:8080` → `example.com`.
+    /// Lowercases, strips the port and a trailing dot: `Example.COM.:8080` → `example.com`. Works on the UTF-8 bytes
+    /// (no grapheme breaking), and copies nothing when the host is already in that form.
     static func normalizedHost(_ authority: Substring) -> String {
-        var host = authority
-        if host.hasPrefix("[") {
-            if let close = host.firstIndex(of: "]") { host = host[...close] }
-        } else if let colon = host.lastIndex(of: ":") {
-            host = host[..<colon]
+        let bytes = authority.utf8
+        var end = bytes.endIndex
+        if bytes.first == UInt8(ascii: "[") {
+            if let close = bytes.firstIndex(of: UInt8(ascii: "]")) { end = bytes.index(after: close) }
+        } else if let colon = bytes.lastIndex(of: UInt8(ascii: ":")) {
+            end = colon
         }
-        if host.hasSuffix(".") { host = host.dropLast() }
-        return host.lowercased()
+        if end > bytes.startIndex, bytes[bytes.index(before: end)] == UInt8(ascii: ".") { end = bytes.index(before: end) }
+        let host = authority[..<end]
+        if host.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") || $0 >= 0x80 }) {
+            return host.lowercased()
+        }
+        return String(host)
     }
 
     /// Values of the query parameter `name` (percent-decoding `+` and `%XX`).

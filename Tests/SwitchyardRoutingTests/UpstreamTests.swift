@@ -152,3 +152,13 @@ import Testing
         #expect(!ServerHealth(serverCount: 1).recordFailure(0), "without passive checking failures change nothing")
     }
 }
+
+@Suite struct RoutingRequestHostTests {
+    @Test(arguments: [
+        ("Example.COM.:8080", "example.com"), ("[::1]:80", "[::1]"), ("[::1]", "[::1]"), ("a.test", "a.test"),
+        ("a.test.", "a.test"), ("ÉCOLE.fr", "école.fr"), ("", ""), (":80", ""),
+    ])
+    func normalizesTheHost(_ authority: String, _ expected: String) {
+        #expect(RoutingRequest.normalizedHost(authority[...]) == expected)
+    }
+}
