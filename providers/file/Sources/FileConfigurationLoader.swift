@@ -154,6 +154,11 @@ struct FileConfigurationLoader {
         _ content: FileContent, into merged: inout DynamicConfiguration, origins: inout [ResourceKey: SourceLocation],
         issues: inout [ConfigurationIssue]
     ) {
+        // The places of each resource's fields, found once (not by a scan of every place per resource).
+        var fieldOrigins: [ResourceKey: [(ResourceKey, SourceLocation)]] = [:]
+        for (key, location) in content.origins where key.field != nil {
+            fieldOrigins[ResourceKey(key.kind, key.name), default: []].append((key, location))
+        }
         func add<Value>(_ kind: ResourceKey.Kind, _ items: [String: Value]?, to target: inout [String: Value]?) {
             for (name, value) in (items ?? [:]).sorted(by: { $0.key < $1.key }) {
                 let key = ResourceKey(kind, name)
@@ -168,7 +173,7 @@ struct FileConfigurationLoader {
                 target = target ?? [:]
                 target?[name] = value
                 origins[key] = location
-                for (fieldKey, fieldLocation) in content.origins where fieldKey.kind == kind && fieldKey.name == name && fieldKey.field != nil {
+                for (fieldKey, fieldLocation) in fieldOrigins[key] ?? [] {
                     origins[fieldKey] = fieldLocation
                 }
             }
