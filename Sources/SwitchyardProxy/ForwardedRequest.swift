@@ -1,3 +1,4 @@
+import Foundation
 import NIOHTTP1
 import SwitchyardMiddleware
 import SwitchyardRouting
@@ -10,7 +11,7 @@ enum ForwardedRequest {
     /// `100-continue` itself). `Transfer-Encoding` stays on requests: the encoder re-frames the body from it.
     static let requestDropped: [String] = [
         "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-        "upgrade", "expect",
+        "upgrade", "expect", "http2-settings",
     ]
 
     /// Set by the proxy; what a client sends under these names is replaced (clients are not trusted).
@@ -27,9 +28,19 @@ enum ForwardedRequest {
     ]
 
     /// Whether the client asks to switch protocols (WebSocket): `Connection: upgrade` with an `Upgrade` header.
+    /// An upgrade to HTTP/2 (`h2c`) is not one: it would hand the client a raw connection to the server, past
+    /// routing and middlewares; such a request goes on as a plain HTTP/1.1 request.
     static func isUpgrade(_ head: HTTPRequestHead) -> Bool {
-        guard head.headers.contains(name: "upgrade") else { return false }
+        guard let upgrade = head.headers.first(name: "upgrade"), !upgradesToHTTP2(upgrade) else { return false }
         return head.headers[canonicalForm: "connection"].contains { equalsLowercased($0, "upgrade") }
+    }
+
+    /// `Upgrade: h2c` (or `h2`): the HTTP/2 upgrade, never passed on.
+    static func upgradesToHTTP2(_ value: String) -> Bool {
+        value.split(separator: ",").contains { token in
+            let name = token.trimmingCharacters(in: .whitespaces).lowercased()
+            return name == "h2c" || name == "h2"
+        }
     }
 
     static func make(
@@ -59,7 +70,7 @@ enum ForwardedRequest {
         if server.scheme != .http, incoming[canonicalForm: "te"].contains(where: { equalsLowercased($0, "trailers") }) {
             headers.add(name: "te", value: "trailers")
         }
-        if named.upgrade, let upgradeProtocol = incoming.first(name: "upgrade") {
+        if named.upgrade, let upgradeProtocol = incoming.first(name: "upgrade"), !upgradesToHTTP2(upgradeProtocol) {
             headers.add(name: "Connection", value: "Upgrade")
             headers.add(name: "Upgrade", value: upgradeProtocol)
         }

@@ -30,6 +30,12 @@ public struct EntryPointSettings: Sendable {
     public var writeTimeout: TimeAmount?
     /// `http2.maxConcurrentStreams`: streams one HTTP/2 client may have open at once.
     public var maxConcurrentStreams = 250
+    /// `http.sanitizePath`: `.`/`..` segments and repeated slashes are removed before routing (default true).
+    public var sanitizePath = true
+    /// `http.encodedCharacters`: the encoded characters a path may carry (none of the ambiguous ones by default).
+    public var encodedCharacters = RequestPath.EncodedCharacters()
+    /// More request headers than this are refused with 431.
+    public var maxHeaderCount = 256
     /// Whose X-Forwarded-* headers are kept (`forwardedHeaders.trustedIPs` / `insecure`).
     public var forwardedHeaders = TrustedAddresses()
     /// Told of every exchange once it has ended (metrics, access log).

@@ -393,7 +393,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         pending.removeAll()
         keepAlive = head.isKeepAlive && !quiescing
         isUpgradeRequest = ForwardedRequest.isUpgrade(head)
+        if !isUpgradeRequest, head.headers.contains(name: "upgrade") {
+            // An upgrade not passed on (h2c): the parser stopped at its head, so the connection carries no other.
+            keepAlive = false
+        }
 
+        var head = head
+        if let (status, reason) = Self.refusal(of: &head, settings: settings) {
+            keepAlive = false
+            logger.debug("request refused", metadata: ["status": "\(status.code)", "reason": "\(reason)"])
+            return answer(status, body: reason + "\n", context: context)
+        }
+        request = head
         let table = slot.table
         guard let entryPoint = (settings.isTLS ? table.secureEntryPoints : table.entryPoints)[settings.name] else {
             return answer(.notFound, body: "404 page not found\n", context: context)

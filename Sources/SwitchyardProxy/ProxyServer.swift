@@ -247,6 +247,7 @@ struct ConnectionSetUp: Sendable {
             }
         }
         try channel.pipeline.syncOperations.addHandler(manager)
+        try channel.pipeline.syncOperations.addHandler(HTTP2ConnectionErrorCloser())
         // The manager starts its timers on channelActive, which this connection had before it was known to speak
         // HTTP/2 (after the sniffing or the TLS handshake): it is told now.
         if channel.isActive {
@@ -267,5 +268,15 @@ struct LoopOwned<Value>: @unchecked Sendable {
     var value: Value {
         eventLoop.preconditionInEventLoop()
         return stored
+    }
+}
+
+/// Closes an HTTP/2 connection on a connection error, once NIOHTTP2 has sent its GOAWAY (RFC 9113 §5.4.1): a
+/// client that floods frames (resets, CONTINUATION, SETTINGS, PING) is cut off instead of read on.
+final class HTTP2ConnectionErrorCloser: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTP2Frame
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
     }
 }

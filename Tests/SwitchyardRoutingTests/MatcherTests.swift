@@ -60,3 +60,28 @@ import Testing
         #expect(try MatcherCompiler.compile(rule: "!Host(`a`)").requiredHosts == nil)
     }
 }
+
+@Suite struct RequestPathTests {
+    @Test(arguments: [
+        ("/plain/path", RequestPath.Outcome.unchanged), ("/.well-known/x", .unchanged), ("/a/%7Eb", .cleaned("/a/~b")),
+        ("/a/../b", .cleaned("/b")), ("/a/./b/", .cleaned("/a/b/")), ("//x///y", .cleaned("/x/y")), ("/..", .cleaned("/")),
+        ("/public/%2e%2e/admin", .cleaned("/admin")), ("/a/%c3%a9", .cleaned("/a/%C3%A9")), ("/a/..", .cleaned("/")),
+        ("/a%2fb", .refused("the encoded character %2F is not allowed in the path")),
+        ("/a%5Cb", .refused("the encoded character %5C is not allowed in the path")), ("/a%00", .refused("the encoded character %00 is not allowed in the path")),
+        ("/a%3bb", .refused("the encoded character %3B is not allowed in the path")), ("/a%25", .refused("the encoded character %25 is not allowed in the path")),
+        ("/a%3F", .refused("the encoded character %3F is not allowed in the path")), ("/a%23", .refused("the encoded character %23 is not allowed in the path")),
+        ("/a%zz", .refused("a '%' that starts no percent-encoding")), ("/a%2", .refused("a '%' that starts no percent-encoding")),
+    ])
+    func cleansOrRefuses(_ path: String, _ expected: RequestPath.Outcome) {
+        #expect(RequestPath.clean(path[...], allowed: .init(), sanitize: true) == expected)
+    }
+
+    @Test func allowedEncodingsAndNoSanitizing() {
+        var allowed = RequestPath.EncodedCharacters()
+        allowed.slash = true
+        #expect(RequestPath.clean("/a%2fb/../c", allowed: allowed, sanitize: true) == .cleaned("/c"))
+        #expect(RequestPath.clean("/a%2fb", allowed: allowed, sanitize: true) == .cleaned("/a%2Fb"))
+        #expect(RequestPath.clean("/a/../b", allowed: allowed, sanitize: false) == .unchanged)
+        #expect(RequestPath.clean("/a/%2e%2e/b", allowed: allowed, sanitize: false) == .cleaned("/a/../b"))
+    }
+}

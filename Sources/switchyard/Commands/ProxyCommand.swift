@@ -150,6 +150,9 @@ enum ProxyCommand {
             entrySettings.readTimeout = entryPoint.readTimeout
             entrySettings.idleTimeout = entryPoint.idleTimeout
             entrySettings.writeTimeout = entryPoint.writeTimeout
+            entrySettings.sanitizePath = entryPoint.sanitizePath
+            entrySettings.encodedCharacters = entryPoint.encodedCharacters
+            entrySettings.maxHeaderCount = entryPoint.maxHeaderCount
             entrySettings.maxConcurrentStreams = entryPoint.maxConcurrentStreams
             entrySettings.observers = observers
             entrySettings.connections = connectionGauges.first { $0.entryPoint == entryPoint.name }?.gauge

@@ -30,6 +30,10 @@ struct RuntimeSettings {
         /// keeps accepting requests after the signal first.
         var graceTimeout: TimeAmount = .seconds(10)
         var requestAcceptGraceTimeout: TimeAmount?
+        /// `http.sanitizePath`, `http.encodedCharacters`, `http.maxHeaderCount`.
+        var sanitizePath = true
+        var encodedCharacters = RequestPath.EncodedCharacters()
+        var maxHeaderCount = 256
     }
 
     var entryPoints: [EntryPoint]
@@ -130,6 +134,14 @@ struct RuntimeSettings {
                 accept.nanoseconds > 0
             {
                 entryPoints[index].requestAcceptGraceTimeout = .nanoseconds(accept.nanoseconds)
+            }
+            if let http = entryPoint.http {
+                entryPoints[index].sanitizePath = http.sanitizePath ?? true
+                entryPoints[index].encodedCharacters = RequestPath.EncodedCharacters(http.encodedCharacters)
+                if let count = http.maxHeaderCount {
+                    guard count > 0 else { throw issue("entryPoints.\(name).http.maxHeaderCount", "must be at least 1") }
+                    entryPoints[index].maxHeaderCount = count
+                }
             }
             if let streams = entryPoint.http2?.maxConcurrentStreams {
                 guard streams > 0 else {

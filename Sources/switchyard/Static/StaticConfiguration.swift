@@ -108,6 +108,9 @@ struct EntryPointHTTPOptions: Sendable, Hashable, Codable, ConfigModel {
     var redirections: EntryPointRedirections?
     var middlewares: [String]?
     var tls: RouterTLS?
+    var sanitizePath: Bool?
+    var encodedCharacters: EncodedCharactersMiddleware?
+    var maxHeaderCount: Int?
 }
 
 struct EntryPointRedirections: Sendable, Hashable, Codable, ConfigModel {
