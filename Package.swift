@@ -277,6 +277,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "SwitchyardFuzzTargets",
+            dependencies: ["SwitchyardConfig", "SwitchyardRouting", "SwitchyardProviderKit", "SwitchyardDockerProvider"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "switchyard-fuzz",
+            dependencies: ["SwitchyardFuzzTargets"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SwitchyardFuzzTests",
+            dependencies: ["SwitchyardFuzzTargets"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SwitchyardConfigTests",
             dependencies: ["SwitchyardConfig"],

@@ -150,6 +150,37 @@ import Testing
         #expect(issue.message.contains("invalid TOML"))
     }
 
+    /// The TOML library aborts the process on these (found by scripts/fuzz); they are refused before it sees them.
+    @Test(arguments: [
+        ("# toml\n[.sadBalancer]\n", 2, 2),
+        ("a = 1\n[[ \u{2014}x]]\n", 2, 4),
+        ("[http]\n  [ =x]\n", 2, 5),
+        ("[\n", 1, 2),
+    ])
+    func tableHeaderKeysStartWithAKeyCharacter(text: String, line: Int, column: Int) throws {
+        let issue = try #require(Self.issue(text, format: .toml))
+        #expect(issue.location.line == line)
+        #expect(issue.location.column == column)
+        #expect(issue.message.contains("table header"), "\(issue.message)")
+    }
+
+    @Test func bracketsInValuesAndStringsAreNotTableHeaders() throws {
+        let text = """
+            a = [
+              [1, 2], [ +3 ],
+              [ { x = 1 } ],
+            ]
+            b = "[.x]" # [.y]
+            c = '''
+            [.z]'''
+            ["http".routers.r]
+            rule = "Host(`a`)"
+            service = "s"
+            """
+        #expect(ConfigDocument.badTableHeaderStart(text) == nil)
+        _ = try ConfigDocument.parseTOML(text, source: "dyn.toml")
+    }
+
     @Test func presenceFlagsTurnSectionsOnAndOff() throws {
         let on = try Self.decode("http:\n  routers:\n    r: {rule: a, tls: true}\n")
         #expect(on.http?.routers?["r"]?.tls == RouterTLS())

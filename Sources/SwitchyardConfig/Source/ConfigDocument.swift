@@ -91,6 +91,12 @@ public enum ConfigDocument {
     }
 
     static func parseTOML(_ text: String, source: String) throws(ConfigurationIssue) -> ConfigNode {
+        if let (line, column) = badTableHeaderStart(text) {
+            // The parser library asserts (and aborts the process) when a table header's key starts with anything else.
+            throw ConfigurationIssue(
+                at: SourceLocation(source: source, line: line, column: column),
+                message: "invalid TOML: a table header's key starts with a letter, a digit, '_', '-' or a quote")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -104,6 +110,95 @@ public enum ConfigDocument {
         }
         let index = TOMLLineIndex(text)
         return convert(table.tomlValue, path: [], index: index, source: source)
+    }
+
+    /// The line and column of the first table header (`[` or `[[` outside strings, comments and values) whose key
+    /// does not start with a bare-key character or a quote; never valid TOML.
+    static func badTableHeaderStart(_ text: String) -> (Int, Int)? {
+        enum State { case code, comment, basic, literal, multiBasic, multiLiteral }
+        let basicMarker = Array("\"\"\"".utf8), literalMarker = Array("'''".utf8)
+        var state = State.code
+        var line = 1, column = 0
+        var valueDepth = 0, inValue = false  // inside a value's arrays / inline tables; past a key's `=`
+        let bytes = Array(text.utf8)
+        var index = 0
+        func starts(_ pattern: [UInt8]) -> Bool {
+            index + pattern.count <= bytes.count && bytes[index..<index + pattern.count].elementsEqual(pattern)
+        }
+        func headerKeyStart(after open: Int) -> Int {
+            var next = open + 1
+            func skipBlanks() { while next < bytes.count, bytes[next] == 0x20 || bytes[next] == 0x09 { next += 1 } }
+            skipBlanks()
+            if next < bytes.count, bytes[next] == UInt8(ascii: "[") {
+                next += 1
+                skipBlanks()
+            }
+            return next
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            column += 1
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                column = 0
+                if state == .comment || state == .basic || state == .literal { state = .code }
+                if valueDepth == 0 { inValue = false }
+                index += 1
+                continue
+            }
+            switch state {
+            case .code:
+                if byte == UInt8(ascii: "#") {
+                    state = .comment
+                } else if starts(basicMarker) {
+                    state = .multiBasic
+                    index += 2
+                } else if starts(literalMarker) {
+                    state = .multiLiteral
+                    index += 2
+                } else if byte == UInt8(ascii: "\"") {
+                    state = .basic
+                } else if byte == UInt8(ascii: "'") {
+                    state = .literal
+                } else if byte == UInt8(ascii: "=") {
+                    inValue = true
+                } else if inValue, byte == UInt8(ascii: "[") || byte == UInt8(ascii: "{") {
+                    valueDepth += 1
+                } else if inValue, byte == UInt8(ascii: "]") || byte == UInt8(ascii: "}") {
+                    valueDepth = max(0, valueDepth - 1)
+                } else if byte == UInt8(ascii: "[") {
+                    let key = headerKeyStart(after: index)
+                    guard key < bytes.count else { return nil }
+                    let first = bytes[key]
+                    let bare = (first >= 0x30 && first <= 0x39) || (first | 0x20 >= 0x61 && first | 0x20 <= 0x7A)
+                        || first == UInt8(ascii: "_") || first == UInt8(ascii: "-")
+                    let quoteOrEnd = first == UInt8(ascii: "\"") || first == UInt8(ascii: "'") || first == UInt8(ascii: "]")
+                    if !bare && !quoteOrEnd { return (line, column + key - index) }
+                }
+            case .comment:
+                break
+            case .basic:
+                if byte == UInt8(ascii: "\\"), index + 1 < bytes.count, bytes[index + 1] != UInt8(ascii: "\n") {
+                    index += 1
+                } else if byte == UInt8(ascii: "\"") { state = .code }
+            case .literal:
+                if byte == UInt8(ascii: "'") { state = .code }
+            case .multiBasic:
+                if byte == UInt8(ascii: "\\") {
+                    if index + 1 < bytes.count, bytes[index + 1] != UInt8(ascii: "\n") { index += 1 }
+                } else if starts(basicMarker) {
+                    state = .code
+                    index += 2
+                }
+            case .multiLiteral:
+                if starts(literalMarker) {
+                    state = .code
+                    index += 2
+                }
+            }
+            index += 1
+        }
+        return nil
     }
 
     /// TOMLKit keeps no positions; lines come from a scan of the text (`TOMLLineIndex`).
