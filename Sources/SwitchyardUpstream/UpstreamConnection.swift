@@ -25,15 +25,20 @@ public final class UpstreamConnection {
     public internal(set) var wasReused = false
     /// An HTTP/2 stream (of an `h2c://` server's connection): used once, never pooled.
     let isStream: Bool
-    /// The transport's `maxIdleConnsPerHost`; nil for the pool's.
+    /// The transport's `maxIdleConnsPerHost` and `idleConnTimeout`; nil for the pool's.
     let maxIdle: Int?
+    let idleTimeout: TimeAmount?
 
-    init(channel: any Channel, handler: UpstreamHandler, poolKey: String, isStream: Bool = false, maxIdle: Int? = nil) {
+    init(
+        channel: any Channel, handler: UpstreamHandler, poolKey: String, isStream: Bool = false, maxIdle: Int? = nil,
+        idleTimeout: TimeAmount? = nil
+    ) {
         self.channel = channel
         self.handler = handler
         self.poolKey = poolKey
         self.isStream = isStream
         self.maxIdle = maxIdle
+        self.idleTimeout = idleTimeout
     }
 
     public var delegate: (any UpstreamConnectionDelegate)? {

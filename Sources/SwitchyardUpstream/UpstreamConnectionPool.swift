@@ -69,9 +69,7 @@ public final class UpstreamConnectionPool {
         guard idle[server.poolKey] != nil else { return nil }
         let now = NIODeadline.now()
         while let connection = idle[server.poolKey]?.popLast() {
-            if connection.isActive, let since = connection.idleSince,
-                now - since < server.transport.forwarding?.idleConnTimeout ?? settings.idleTimeout
-            {
+            if connection.isActive, let since = connection.idleSince, now - since < idleTimeout(of: connection) {
                 connection.idleSince = nil
                 connection.wasReused = true
                 return connection
@@ -92,12 +90,54 @@ public final class UpstreamConnectionPool {
             connection.close()
             return
         }
-        connection.idleSince = .now()
+        let now = NIODeadline.now()
+        connection.idleSince = now
         idle[connection.poolKey, default: []].append(connection)
+        let expiry = now + idleTimeout(of: connection)
+        if sweepAt.map({ expiry < $0 }) ?? true { scheduleSweep(at: expiry) }
+    }
+
+    private func idleTimeout(of connection: UpstreamConnection) -> TimeAmount {
+        connection.idleTimeout ?? settings.idleTimeout
+    }
+
+    /// One timer per pool, armed while connections sit idle: a connection idle for its transport's
+    /// `idleConnTimeout` (90 s by default) is closed, as Go's transport does, even if no request asks for one.
+    private var sweep: Scheduled<Void>?
+    private var sweepAt: NIODeadline?
+
+    private func scheduleSweep(at deadline: NIODeadline) {
+        sweep?.cancel()
+        sweepAt = deadline
+        sweep = eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in self?.closeExpired() }
+    }
+
+    func closeExpired() {
+        sweep = nil
+        sweepAt = nil
+        let now = NIODeadline.now()
+        var soonest: NIODeadline?
+        for (key, list) in idle {
+            var kept: [UpstreamConnection] = []
+            for connection in list {
+                let expiry = connection.idleSince.map { $0 + idleTimeout(of: connection) } ?? now
+                if connection.isActive, expiry > now {
+                    kept.append(connection)
+                    soonest = min(soonest ?? expiry, expiry)
+                } else {
+                    connection.close()
+                }
+            }
+            idle[key] = kept.isEmpty ? nil : kept
+        }
+        if let soonest { scheduleSweep(at: soonest) }
     }
 
     /// Closes every idle connection.
     public func closeAll() {
+        sweep?.cancel()
+        sweep = nil
+        sweepAt = nil
         for list in idle.values { for connection in list { connection.close() } }
         idle.removeAll()
         for connection in http2.values { connection.channel.close(promise: nil) }
@@ -128,7 +168,8 @@ public final class UpstreamConnectionPool {
             .flatMapThrowing { [weak self] channel in
                 let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
                 let connection = UpstreamConnection(
-                    channel: channel, handler: handler, poolKey: key, maxIdle: server.transport.forwarding?.maxIdleConnsPerHost)
+                    channel: channel, handler: handler, poolKey: key, maxIdle: server.transport.forwarding?.maxIdleConnsPerHost,
+                    idleTimeout: server.transport.forwarding?.idleConnTimeout)
                 handler.onClose = { [weak self, weak connection] in
                     guard let self, let connection else { return }
                     self.forget(connection)
