@@ -759,6 +759,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let promise: EventLoopPromise<Void>? = close ? context.eventLoop.makePromise() : nil
         responseUnflushed = false
         context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: promise)
+        releaseExchange()
         if let promise {
             queued.removeAll()
             promise.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
@@ -770,6 +771,21 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if !queued.isEmpty { clock.bytesArrived(on: context.eventLoop) }
         }
         drainQueued(context: context)
+    }
+
+    /// An idle keep-alive connection holds nothing of its last exchange: the heads, the middlewares' context, the
+    /// chosen server and the sent headers go now, not when the next request comes (10,000 idle connections).
+    func releaseExchange() {
+        request = nil
+        upstreamHead = nil
+        middlewareContext = nil
+        server = nil
+        balancer = nil
+        sentHeaders = HTTPHeaders()
+        if !mirrors.isEmpty { mirrors = [] }
+        heldResponse = nil
+        replay = nil
+        statusFallback = nil
     }
 
     // MARK: Upgrades
