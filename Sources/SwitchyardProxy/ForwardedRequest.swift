@@ -54,7 +54,9 @@ enum ForwardedRequest {
     ) -> HTTPRequestHead {
         let incoming = head.headers
         let named = ConnectionHeader(incoming)
-        var headers = HTTPHeaders()
+        // Built as a list and wrapped once: `HTTPHeaders.add` checks each name is ASCII and whether it is
+        // `Connection`, which the parser and these literals already guarantee.
+        var headers: [(String, String)] = []
         headers.reserveCapacity(incoming.count + 8)
         var originalHost: String?
         for (name, value) in incoming {
@@ -63,46 +65,46 @@ enum ForwardedRequest {
                 originalHost = value
                 if !passHostHeader { continue }
             }
-            headers.add(name: name, value: value)
+            headers.append((name, value))
         }
         // gRPC asks for trailers with `TE: trailers`; an HTTP/2 server (h2c, or https that picks h2) needs to see it
         // (it is the one TE value HTTP/2 allows, and harmless to HTTP/1.1 servers).
         if server.scheme != .http, incoming[canonicalForm: "te"].contains(where: { equalsLowercased($0, "trailers") }) {
-            headers.add(name: "te", value: "trailers")
+            headers.append(("te", "trailers"))
         }
         if named.upgrade, let upgradeProtocol = incoming.first(name: "upgrade"), !upgradesToHTTP2(upgradeProtocol) {
-            headers.add(name: "Connection", value: "Upgrade")
-            headers.add(name: "Upgrade", value: upgradeProtocol)
+            headers.append(("Connection", "Upgrade"))
+            headers.append(("Upgrade", upgradeProtocol))
         }
         let forwardedHost = originalHost ?? hostFromTarget(head.uri) ?? ""
         if trusted {
             // A client in forwardedHeaders.trustedIPs (another proxy): what it says is kept, and it joins the chain.
             let chain = incoming[canonicalForm: "x-forwarded-for"].joined(separator: ", ")
-            headers.add(name: "X-Forwarded-For", value: chain.isEmpty ? clientIP : chain + ", " + clientIP)
+            headers.append(("X-Forwarded-For", chain.isEmpty ? clientIP : chain + ", " + clientIP))
             let host = incoming.first(name: "x-forwarded-host") ?? forwardedHost
-            headers.add(name: "X-Forwarded-Host", value: host)
+            headers.append(("X-Forwarded-Host", host))
             let proto = incoming.first(name: "x-forwarded-proto") ?? scheme
-            headers.add(name: "X-Forwarded-Port", value: incoming.first(name: "x-forwarded-port") ?? forwardedPort(host: host, scheme: proto))
-            headers.add(name: "X-Forwarded-Proto", value: proto)
-            headers.add(name: "X-Forwarded-Server", value: proxyHostname)
-            headers.add(name: "X-Real-Ip", value: incoming.first(name: "x-real-ip") ?? clientIP)
+            headers.append(("X-Forwarded-Port", incoming.first(name: "x-forwarded-port") ?? forwardedPort(host: host, scheme: proto)))
+            headers.append(("X-Forwarded-Proto", proto))
+            headers.append(("X-Forwarded-Server", proxyHostname))
+            headers.append(("X-Real-Ip", incoming.first(name: "x-real-ip") ?? clientIP))
         } else {
-            headers.add(name: "X-Forwarded-For", value: clientIP)
-            headers.add(name: "X-Forwarded-Host", value: forwardedHost)
-            headers.add(name: "X-Forwarded-Port", value: forwardedPort(host: forwardedHost, scheme: scheme))
-            headers.add(name: "X-Forwarded-Proto", value: scheme)
-            headers.add(name: "X-Forwarded-Server", value: proxyHostname)
-            headers.add(name: "X-Real-Ip", value: clientIP)
+            headers.append(("X-Forwarded-For", clientIP))
+            headers.append(("X-Forwarded-Host", forwardedHost))
+            headers.append(("X-Forwarded-Port", forwardedPort(host: forwardedHost, scheme: scheme)))
+            headers.append(("X-Forwarded-Proto", scheme))
+            headers.append(("X-Forwarded-Server", proxyHostname))
+            headers.append(("X-Real-Ip", clientIP))
         }
         if !passHostHeader || originalHost == nil {
-            headers.add(name: "Host", value: server.hostHeader)
+            headers.append(("Host", server.hostHeader))
         }
         var target = originForm(head.uri)
         if !server.pathPrefix.isEmpty {
             let prefix = server.pathPrefix.hasSuffix("/") ? String(server.pathPrefix.dropLast()) : server.pathPrefix
             target = prefix + target
         }
-        return HTTPRequestHead(version: .http1_1, method: head.method, uri: target, headers: headers)
+        return HTTPRequestHead(version: .http1_1, method: head.method, uri: target, headers: HTTPHeaders(headers))
     }
 
     /// Prepares an upstream response head for the client: hop-by-hop headers removed, the client's HTTP version.
@@ -110,20 +112,20 @@ enum ForwardedRequest {
         let incoming = head.headers
         let named = ConnectionHeader(incoming)
         let switching = head.status == .switchingProtocols
-        var headers = HTTPHeaders()
+        var headers: [(String, String)] = []  // wrapped once, as in `make`
         headers.reserveCapacity(incoming.count + 2)
         for (name, value) in incoming where !isOneOf(name, responseDropped) && !named.lists(name) {
-            headers.add(name: name, value: value)
+            headers.append((name, value))
         }
         if switching {
-            headers.add(name: "Connection", value: "Upgrade")
-            if let upgradeProtocol = incoming.first(name: "upgrade") { headers.add(name: "Upgrade", value: upgradeProtocol) }
+            headers.append(("Connection", "Upgrade"))
+            if let upgradeProtocol = incoming.first(name: "upgrade") { headers.append(("Upgrade", upgradeProtocol)) }
         } else if !keepAlive {
-            headers.add(name: "Connection", value: "close")
+            headers.append(("Connection", "close"))
         } else if version == .http1_0 {
-            headers.add(name: "Connection", value: "keep-alive")
+            headers.append(("Connection", "keep-alive"))
         }
-        return HTTPResponseHead(version: version, status: head.status, headers: headers)
+        return HTTPResponseHead(version: version, status: head.status, headers: HTTPHeaders(headers))
     }
 
     /// `http://host/p?q` → `/p?q`; other targets unchanged.

@@ -249,8 +249,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// A request the parser refused has had its 400 (from NIO's protocol error handler); that, and any other error
     /// of the client's connection (TLS, a reset), ends the connection.
+    /// A request the parser refused is answered 400 unless a response is under way; the connection closes either
+    /// way. (NIO's HTTPServerProtocolErrorHandler does the same as a handler of its own, which every response part
+    /// then passes through: three pipeline hops and dynamic casts per response.)
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("client connection error", metadata: ["error": "\(error)"])
+        if error is HTTPParserError, !(inExchange && responseStarted), context.channel.isActive {
+            let headers = HTTPHeaders([("connection", "close"), ("content-length", "0")])
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
         context.close(promise: nil)
     }
 
