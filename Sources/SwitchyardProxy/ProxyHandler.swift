@@ -247,11 +247,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
-    /// A request the parser refused has had its 400 (from NIO's protocol error handler); that, and any other error
-    /// of the client's connection (TLS, a reset), ends the connection.
-    /// A request the parser refused is answered 400 unless a response is under way; the connection closes either
-    /// way. (NIO's HTTPServerProtocolErrorHandler does the same as a handler of its own, which every response part
-    /// then passes through: three pipeline hops and dynamic casts per response.)
+    /// A request the parser refused is answered 400 unless a response is under way; that, and any other error of
+    /// the client's connection (TLS, a reset), ends the connection. (NIO's HTTPServerProtocolErrorHandler does the
+    /// same as a handler of its own, which every response part then passes through: three pipeline hops and dynamic
+    /// casts per response.)
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("client connection error", metadata: ["error": "\(error)"])
         if error is HTTPParserError, !(inExchange && responseStarted), context.channel.isActive {
@@ -373,31 +372,24 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         generation += 1
         inExchange = true
+        releaseExchange()
         request = head
         clock?.headRead(on: context.eventLoop)
         requestEnded = false
         responseStarted = false
         responseEndedLocally = false
         switchingProtocols = false
-        upstreamHead = nil
-        server = nil
-        middlewareContext = nil
-        mirrors = []
         errorPageStatus = nil
         compressor = nil
         responseUnflushed = false
-        balancer = nil
         attempt = 1
         if !refusedBy.isEmpty { refusedBy.removeAll() }
         grpcTrailers = nil
         if !setCookies.isEmpty { setCookies.removeAll() }
         bodyForwarded = false
-        replay = nil
         replayLimit = 0
         continueSent = false
-        heldResponse = nil
         firstTry = nil
-        statusFallback = nil
         pending.removeAll()
         keepAlive = head.isKeepAlive && !quiescing
         isUpgradeRequest = ForwardedRequest.isUpgrade(head)
@@ -781,8 +773,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         drainQueued(context: context)
     }
 
-    /// An idle keep-alive connection holds nothing of its last exchange: the heads, the middlewares' context, the
-    /// chosen server and the sent headers go now, not when the next request comes (10,000 idle connections).
+    /// Lets go of what an exchange holds: when its response has ended, so an idle keep-alive connection keeps
+    /// nothing of it (10,000 idle connections), and again as the next request starts.
     func releaseExchange() {
         request = nil
         upstreamHead = nil

@@ -214,8 +214,9 @@ struct ConnectionSetUp: Sendable {
     func configureHTTP1(_ channel: any Channel, _ settings: EntryPointSettings) throws {
         let sync = channel.pipeline.syncOperations
         // The proxy handler queues pipelined requests itself: a read-gating pipeline handler costs two epoll changes
-        // per request; it answers what the parser refuses itself too (no error handler every response passes). Outbound header validation is off: heads are rebuilt from what the parser accepted, and
-        // values a middleware sets are checked when it is built.
+        // per request. It answers what the parser refuses itself too (no error handler every response part passes).
+        // Outbound header validation is off: heads are rebuilt from what the parser accepted, and values a
+        // middleware sets are checked when it is built.
         let clock = RequestClock(idleTimeout: settings.idleTimeout, readTimeout: settings.readTimeout, writeTimeout: settings.writeTimeout)
         if clock.isActive { try sync.addHandler(RequestClock.Watcher(clock)) }
         try sync.configureHTTPServerPipeline(
