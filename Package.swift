@@ -210,6 +210,7 @@ let package = Package(
         .target(
             name: "SwitchyardObservability",
             dependencies: [
+                "SwitchyardConfig",
                 "SwitchyardRouting",
                 "SwitchyardTLS",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -239,6 +240,7 @@ let package = Package(
         .target(
             name: "SwitchyardAPI",
             dependencies: [
+                "SwitchyardConfig",
                 "SwitchyardDashboard",
                 "SwitchyardRouting",
                 "SwitchyardTLS",

@@ -187,7 +187,7 @@ public final class ACMEManager: Provider {
             state.failures[key] = nil
             onCertificate(CertificateEvent(
                 event: renewing ? "renewed" : "obtained", resolver: resolver.name, domains: domains,
-                notAfter: ISO8601DateFormatter().string(from: certificate.notAfter), error: nil))
+                notAfter: InternetTime.rfc3339(certificate.notAfter.timeIntervalSince1970), error: nil))
             logger.info(
                 "certificate obtained",
                 metadata: ["resolver": "\(resolver.name)", "domains": "\(domains.joined(separator: ","))",

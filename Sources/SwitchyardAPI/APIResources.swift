@@ -229,7 +229,7 @@ struct Overview: Encodable {
         self.features = features
         providers = table.configuration.providers.map { $0.prefix(1).uppercased() + $0.dropFirst() }
         version = table.version
-        versionCreated = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: table.createdAt))
+        versionCreated = InternetTime.rfc3339(table.createdAt)
         issues = Issues(
             errors: table.status.issues.count { $0.severity == .error },
             warnings: table.status.issues.count { $0.severity == .warning })

@@ -49,9 +49,8 @@ public struct APIService: InternalService {
         self.store = store
         self.settings = settings
         self.history = history
-        let formatter = ISO8601DateFormatter()
         self.version = Version(
-            Version: settings.version, Codename: "switchyard", startDate: formatter.string(from: settings.startDate))
+            Version: settings.version, Codename: "switchyard", startDate: InternetTime.rfc3339(settings.startDate.timeIntervalSince1970))
     }
 
     public func respond(to request: HTTPRequestHead, on eventLoop: any EventLoop) -> EventLoopFuture<InternalResponse> {
@@ -264,12 +263,12 @@ struct CertificateInventory: Encodable {
     var certificates: [Entry]
 
     init(table: RoutingTable) {
-        let formatter = ISO8601DateFormatter()
         let store = table.tls.store
         func entry(_ certificate: ServingCertificate, isDefault: Bool) -> Entry {
             Entry(
                 names: certificate.names, subject: certificate.subject, issuer: certificate.issuer,
-                notBefore: formatter.string(from: certificate.notBefore), notAfter: formatter.string(from: certificate.notAfter),
+                notBefore: InternetTime.rfc3339(certificate.notBefore.timeIntervalSince1970),
+                notAfter: InternetTime.rfc3339(certificate.notAfter.timeIntervalSince1970),
                 daysLeft: Int(certificate.notAfter.timeIntervalSinceNow / 86_400), source: certificate.source,
                 isDefault: isDefault)
         }

@@ -2,6 +2,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import SwitchyardConfig
 import SwitchyardRouting
 
 /// `/api/events`: Server-Sent Events to every dashboard that listens: `version` for each new table, `errors` when
@@ -96,7 +97,7 @@ public enum APIEvent {
             self.changed = changed
             errors = table.status.issues.count { $0.severity == .error }
             warnings = table.status.issues.count { $0.severity == .warning }
-            created = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: table.createdAt))
+            created = InternetTime.rfc3339(table.createdAt)
         }
     }
 

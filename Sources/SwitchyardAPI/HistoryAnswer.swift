@@ -2,15 +2,15 @@ import Foundation
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
+import SwitchyardConfig
 import SwitchyardRouting
 import SwitchyardStore
 
 /// `/api/history` (the newest versions, without their configuration) and `/api/history/{version}` (one, whole).
 enum HistoryAnswer {
     static func answer(_ history: SwitchyardStore, version: String?) throws -> InternalResponse {
-        let formatter = ISO8601DateFormatter()
         func summary(_ entry: SwitchyardStore.Version) -> [String: Any] {
-            ["version": entry.number, "created": formatter.string(from: entry.created), "changed": entry.changed,
+            ["version": entry.number, "created": InternetTime.rfc3339(entry.created.timeIntervalSince1970), "changed": entry.changed,
              "routers": entry.routers, "errors": entry.errors]
         }
         let object: Any

@@ -2,6 +2,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import SwitchyardConfig
 import SwitchyardRouting
 
 /// The access log (`accessLog`): one line per exchange, in Traefik's common format or as JSON with Traefik's field
@@ -156,17 +157,9 @@ public struct AccessLogError: Error, CustomStringConvertible {
 /// Formats records as lines, on the writer thread.
 struct LineFormatter {
     let options: AccessLog.Options
-    private let iso: ISO8601DateFormatter
-    private let common: DateFormatter
 
     init(options: AccessLog.Options) {
         self.options = options
-        iso = ISO8601DateFormatter()
-        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        common = DateFormatter()
-        common.locale = Locale(identifier: "en_US_POSIX")
-        common.timeZone = TimeZone(identifier: "UTC")
-        common.dateFormat = "dd/MMM/yyyy:HH:mm:ss Z"
     }
 
     func line(_ record: ExchangeRecord, count: Int) -> String {
@@ -176,7 +169,7 @@ struct LineFormatter {
     func droppedLine(_ count: Int) -> String {
         let message = "access log: \(count) lines dropped (the writer fell behind)"
         if options.format == .json {
-            return "{\"level\":\"warning\",\"msg\":\"\(message)\",\"time\":\"\(iso.string(from: Date()))\"}"
+            return "{\"level\":\"warning\",\"msg\":\"\(message)\",\"time\":\"\(InternetTime.rfc3339(WallClock.seconds(), milliseconds: true))\"}"
         }
         return message
     }
@@ -186,7 +179,7 @@ struct LineFormatter {
     func commonLine(_ record: ExchangeRecord, count: Int) -> String {
         let request = record.request
         func quoted(_ value: String?) -> String { "\"\(value.flatMap { $0.isEmpty ? nil : $0 } ?? "-")\"" }
-        let started = common.string(from: Date(timeIntervalSince1970: record.started))
+        let started = InternetTime.commonLog(record.started)
         return "\(record.clientIP) - \(record.username ?? "-") [\(started)] "
             + "\"\(request.method.rawValue) \(request.uri) HTTP/\(request.version.major).\(request.version.minor)\" "
             + "\(record.status) \(record.responseBytes) \(quoted(request.headers.first(name: "referer"))) "
@@ -199,7 +192,7 @@ struct LineFormatter {
         let host = request.headers.first(name: "host") ?? ""
         let (requestHost, requestPort) = Self.split(host)
         let path = String(request.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
-        let started = Date(timeIntervalSince1970: record.started)
+        let started = InternetTime.rfc3339(record.started, milliseconds: true)
         var fields: [String: Any] = [
             "ClientAddr": record.clientPort > 0 ? "\(record.clientIP):\(record.clientPort)" : record.clientIP,
             "ClientHost": record.clientIP,
@@ -219,8 +212,8 @@ struct LineFormatter {
             "RequestScheme": record.scheme,
             "RequestCount": count,
             "RetryAttempts": record.retries,
-            "StartUTC": iso.string(from: started),
-            "StartLocal": iso.string(from: started),
+            "StartUTC": started,
+            "StartLocal": started,
             "entryPointName": record.entryPoint,
             "TableVersion": record.tableVersion,
         ]
@@ -246,7 +239,7 @@ struct LineFormatter {
         }
         fields["level"] = "info"
         fields["msg"] = ""
-        fields["time"] = iso.string(from: Date())
+        fields["time"] = InternetTime.rfc3339(WallClock.seconds(), milliseconds: true)
         guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) else {
             return "{}"
         }

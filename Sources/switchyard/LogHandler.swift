@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SwitchyardConfig
 
 /// Writes log lines to standard error, in Traefik's `common` (text) or `json` format.
 struct SwitchyardLogHandler: LogHandler {
@@ -16,7 +17,7 @@ struct SwitchyardLogHandler: LogHandler {
     func log(event: LogEvent) {
         var all = metadata
         if let extra = event.metadata { all.merge(extra) { $1 } }
-        let time = ISO8601DateFormatter().string(from: Date())
+        let time = InternetTime.rfc3339(Date().timeIntervalSince1970)
         var line: String
         if json {
             var object: [String: String] = ["time": time, "level": Self.jsonLevel(event.level), "message": "\(event.message)"]

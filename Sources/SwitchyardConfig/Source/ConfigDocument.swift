@@ -32,7 +32,10 @@ public enum ConfigDocument {
     static func parseYAML(_ text: String, source: String) throws(ConfigurationIssue) -> ConfigNode {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            // No resolver rules: the decoder types scalars by the schema (a string "true" and a bool true are
+            // one), and the default rules are regular expressions that load ICU (megabytes resident) to tag
+            // every scalar for nothing.
+            root = try Yams.compose(yaml: text, .basic)
         } catch let error as YamlError {
             throw ConfigurationIssue(at: yamlErrorLocation(error, source: source), message: yamlErrorMessage(error))
         } catch {
