@@ -104,7 +104,12 @@ enum ForwardedRequest {
             let prefix = server.pathPrefix.hasSuffix("/") ? String(server.pathPrefix.dropLast()) : server.pathPrefix
             target = prefix + target
         }
-        return HTTPRequestHead(version: .http1_1, method: head.method, uri: target, headers: HTTPHeaders(headers))
+        // The head's method, target and version sit in a shared box: it is copied only when one of them changes.
+        var forwarded = head
+        if forwarded.version != .http1_1 { forwarded.version = .http1_1 }
+        if forwarded.uri != target { forwarded.uri = target }
+        forwarded.headers = HTTPHeaders(headers)
+        return forwarded
     }
 
     /// Prepares an upstream response head for the client: hop-by-hop headers removed, the client's HTTP version.
@@ -125,7 +130,10 @@ enum ForwardedRequest {
         } else if version == .http1_0 {
             headers.append(("Connection", "keep-alive"))
         }
-        return HTTPResponseHead(version: version, status: head.status, headers: HTTPHeaders(headers))
+        var response = head  // status and version sit in a shared box, copied only when the version changes
+        if response.version != version { response.version = version }
+        response.headers = HTTPHeaders(headers)
+        return response
     }
 
     /// `http://host/p?q` → `/p?q`; other targets unchanged.

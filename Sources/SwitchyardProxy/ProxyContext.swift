@@ -67,6 +67,23 @@ public struct TrustedAddresses: Sendable {
     }
 }
 
+/// Who a connection's client is, worked out once per connection: the streams of an HTTP/2 connection share it.
+struct ClientIdentity {
+    /// The address bytes rules and middlewares match client IPs on, and their text.
+    let address: [UInt8]
+    let ip: String
+    /// The client is one whose X-Forwarded-* headers the entry point trusts.
+    let forwardedTrusted: Bool
+
+    /// The identity of the channel's client (the one a PROXY protocol header named, if any); nil for a channel
+    /// with no remote address.
+    init?(_ channel: any Channel, settings: EntryPointSettings) {
+        guard let remote = channel.remoteAddress else { return nil }
+        (address, ip) = (settings.proxiedClient ?? remote).clientIdentity
+        forwardedTrusted = settings.forwardedHeaders.trusts(address)
+    }
+}
+
 /// Converts a socket address to the bytes rules and middlewares match client IPs on.
 extension SocketAddress {
     var addressBytes: [UInt8] {

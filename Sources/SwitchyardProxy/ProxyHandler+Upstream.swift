@@ -78,7 +78,8 @@ extension ProxyHandler: UpstreamConnectionDelegate {
             }
             middlewareContext?.scope.responseStatus = Int(response.status.code)
             sentStatus = Int(response.status.code)
-            sentHeaders = response.headers
+            // Kept for the observers only: a second reference would make the encoder copy the headers to frame them.
+            if !settings.observers.isEmpty { sentHeaders = response.headers }
             if middlewareContext?.scope.buffering?.holdsResponse == true {
                 heldResponse = [.head(response)]
                 heldBytes = 0

@@ -167,13 +167,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Idle and read timeouts of an HTTP/1.1 connection (nil for HTTP/2 streams and without limits).
     let clock: RequestClock?
+    /// The client, when the connection already knows it (an HTTP/2 stream's connection).
+    let client: ClientIdentity?
 
     init(
         settings: EntryPointSettings, slot: RoutingTableStore.Slot, pool: UpstreamConnectionPool, logger: Logger,
-        clock: RequestClock? = nil
+        clock: RequestClock? = nil, client: ClientIdentity? = nil
     ) {
         self.settings = settings
         self.clock = clock
+        self.client = client
         self.slot = slot
         self.pool = pool
         self.logger = logger
@@ -190,9 +193,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             clock.waiting(on: context.eventLoop)
         }
-        if let remote = context.channel.remoteAddress {
-            (clientAddress, clientIP) = (settings.proxiedClient ?? remote).clientIdentity
-            forwardedTrusted = settings.forwardedHeaders.trusts(clientAddress)
+        if let identity = client ?? ClientIdentity(context.channel, settings: settings) {
+            (clientAddress, clientIP, forwardedTrusted) = (identity.address, identity.ip, identity.forwardedTrusted)
         }
     }
 
@@ -390,8 +392,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         replayLimit = 0
         continueSent = false
         firstTry = nil
-        pending.removeAll()
-        keepAlive = head.isKeepAlive && !quiescing
+        if !pending.isEmpty { pending.removeAll(keepingCapacity: true) }
+        // An HTTP/2 stream ends with its response and the connection stays: HTTP/1's keep-alive rules are not its.
+        keepAlive = (head.version.major >= 2 || head.isKeepAlive) && !quiescing
         isUpgradeRequest = ForwardedRequest.isUpgrade(head)
         if !isUpgradeRequest, head.headers.contains(name: "upgrade") {
             // An upgrade not passed on (h2c): the parser stopped at its head, so the connection carries no other.
@@ -589,19 +592,20 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func connect(to server: UpstreamServer, first: HTTPClientRequestPart, fresh: Bool) {
-        pending.insert(first, at: 0)
         phase = .connecting
         let generation = self.generation
         if !fresh, let idle = pool.takeIdle(server) {
-            return connected(.success(idle), generation: generation)
+            return connected(.success(idle), generation: generation, first: first)
         }
+        pending.insert(first, at: 0)
         holdReads(true)
         pool.acquire(server, fresh: fresh).assumeIsolated().whenComplete { result in
             self.connected(result, generation: generation)
         }
     }
 
-    func connected(_ result: Result<UpstreamConnection, any Error>, generation: Int) {
+    /// `first` is the request's head when it did not wait in `pending` (an idle connection was there at once).
+    func connected(_ result: Result<UpstreamConnection, any Error>, generation: Int, first: HTTPClientRequestPart? = nil) {
         guard generation == self.generation, case .connecting = phase, let context else {
             if case .success(let connection) = result { pool.release(connection, reusable: false) }
             return
@@ -620,8 +624,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .success(let upstream):
             upstream.delegate = self
             phase = .proxying(upstream)
+            if let first { upstream.write(first) }
             for part in pending { upstream.write(part) }
-            pending.removeAll()
+            // The capacity stays for the next request's head (one allocation less per request).
+            pending.removeAll(keepingCapacity: true)
             upstream.flush()
             let forwarding = server?.transport.forwarding
             if let timeout = forwarding == nil ? settings.responseHeaderTimeout : forwarding?.responseHeaderTimeout {
@@ -729,7 +735,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
         middlewareContext?.scope.responseStatus = Int(status.code)
         sentStatus = Int(status.code)
-        sentHeaders = headers
+        if !settings.observers.isEmpty { sentHeaders = headers }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
         if request.method != .HEAD {
             responseBytes &+= body.readableBytes

@@ -241,6 +241,7 @@ struct ConnectionSetUp: Sendable {
         var stream = NIOHTTP2Handler.StreamConfiguration()
         stream.targetWindowSize = 1 << 20
         let slot = self.slot, pool = self.pool, logger = self.logger
+        let client = ClientIdentity(channel, settings: settings)
         try channel.pipeline.syncOperations.addHandler(FlushCoalescer())
         _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
             mode: .server, connectionConfiguration: connection, streamConfiguration: stream,
@@ -249,7 +250,7 @@ struct ConnectionSetUp: Sendable {
             streamChannel.eventLoop.makeCompletedFuture {
                 let sync = streamChannel.pipeline.syncOperations
                 try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
-                try sync.addHandler(ProxyHandler(settings: settings, slot: slot, pool: pool.value, logger: logger))
+                try sync.addHandler(ProxyHandler(settings: settings, slot: slot, pool: pool.value, logger: logger, client: client))
             }
         }
         try channel.pipeline.syncOperations.addHandler(manager)

@@ -22,7 +22,13 @@ public final class UpstreamConnectionPool {
 
     public let eventLoop: any EventLoop
     public let settings: Settings
-    private var idle: [String: [UpstreamConnection]] = [:]
+    private var idle: [String: IdleList] = [:]
+
+    /// The idle connections to one server, the most recently released last. A class: taking and releasing one mutate
+    /// it in place, where an array kept as a dictionary's value goes through accessors that allocate each time.
+    final class IdleList {
+        var connections: [UpstreamConnection] = []
+    }
     /// One HTTP/2 connection per `h2c://` server; each request is a stream of it.
     private var http2: [String: HTTP2Connection] = [:]
     private var http2Connecting: [String: EventLoopFuture<HTTP2Connection>] = [:]
@@ -66,9 +72,9 @@ public final class UpstreamConnectionPool {
     /// An idle kept-alive connection to `server`, if there is one: the common case, answered without a future.
     public func takeIdle(_ server: UpstreamServer) -> UpstreamConnection? {
         eventLoop.preconditionInEventLoop()
-        guard idle[server.poolKey] != nil else { return nil }
+        guard let list = idle[server.poolKey] else { return nil }
         let now = NIODeadline.now()
-        while let connection = idle[server.poolKey]?.popLast() {
+        while let connection = list.connections.popLast() {
             if connection.isActive, let since = connection.idleSince, now - since < idleTimeout(of: connection) {
                 connection.idleSince = nil
                 connection.wasReused = true
@@ -85,14 +91,20 @@ public final class UpstreamConnectionPool {
         connection.delegate = nil
         connection.handler.readingPaused = false
         guard reusable, !connection.isStream, connection.isActive,
-            idle[connection.poolKey, default: []].count < connection.maxIdle ?? settings.maxIdlePerServer
+            (idle[connection.poolKey]?.connections.count ?? 0) < connection.maxIdle ?? settings.maxIdlePerServer
         else {
             connection.close()
             return
         }
         let now = NIODeadline.now()
         connection.idleSince = now
-        idle[connection.poolKey, default: []].append(connection)
+        if let list = idle[connection.poolKey] {
+            list.connections.append(connection)
+        } else {
+            let list = IdleList()
+            list.connections.append(connection)
+            idle[connection.poolKey] = list
+        }
         let expiry = now + idleTimeout(of: connection)
         if sweepAt.map({ expiry < $0 }) ?? true { scheduleSweep(at: expiry) }
     }
@@ -117,9 +129,9 @@ public final class UpstreamConnectionPool {
         sweepAt = nil
         let now = NIODeadline.now()
         var soonest: NIODeadline?
-        for (key, list) in idle {
+        for list in idle.values {
             var kept: [UpstreamConnection] = []
-            for connection in list {
+            for connection in list.connections {
                 let expiry = connection.idleSince.map { $0 + idleTimeout(of: connection) } ?? now
                 if connection.isActive, expiry > now {
                     kept.append(connection)
@@ -128,8 +140,9 @@ public final class UpstreamConnectionPool {
                     connection.close()
                 }
             }
-            idle[key] = kept.isEmpty ? nil : kept
+            list.connections = kept
         }
+        idle = idle.filter { !$0.value.connections.isEmpty }
         if let soonest { scheduleSweep(at: soonest) }
     }
 
@@ -138,13 +151,13 @@ public final class UpstreamConnectionPool {
         sweep?.cancel()
         sweep = nil
         sweepAt = nil
-        for list in idle.values { for connection in list { connection.close() } }
+        for list in idle.values { for connection in list.connections { connection.close() } }
         idle.removeAll()
         for connection in http2.values { connection.channel.close(promise: nil) }
         http2.removeAll()
     }
 
-    public var idleCount: Int { idle.values.reduce(0) { $0 + $1.count } }
+    public var idleCount: Int { idle.values.reduce(0) { $0 + $1.connections.count } }
 
     private func connect(_ server: UpstreamServer) -> EventLoopFuture<UpstreamConnection> {
         let key = server.poolKey
@@ -297,9 +310,7 @@ public final class UpstreamConnectionPool {
     struct SpeaksHTTP1: Error {}
 
     private func forget(_ connection: UpstreamConnection) {
-        guard var list = idle[connection.poolKey] else { return }
-        list.removeAll { $0 === connection }
-        idle[connection.poolKey] = list.isEmpty ? nil : list
+        idle[connection.poolKey]?.connections.removeAll { $0 === connection }
     }
 }
 
