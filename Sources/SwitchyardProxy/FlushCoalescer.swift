@@ -1,41 +1,103 @@
 import NIOCore
 
-/// Sits between an HTTP/2 connection's socket (or TLS) handler and its HTTP/2 handler, and turns the flushes of one
-/// event-loop turn into one. Every stream that ends its response flushes the connection: without this, each of them
-/// is a TLS record and a socket write of its own, where one write can carry the responses of every stream that ended
-/// in the same turn. The flush goes out once the turn's I/O has been handled (an `execute` task runs before the loop
-/// waits again), and before any close, so a GOAWAY written just before a close still leaves.
+/// Sits between a client connection's socket or TLS handler and its HTTP handlers, and makes fewer, larger writes:
+/// - `mergesWrites` (under TLS): the small writes before a flush are copied into one buffer (up to one TLS record,
+///   16 KiB), so a response goes out as one record instead of one per part (head, body, each HTTP/2 frame), each
+///   sealed and framed on its own;
+/// - `flushesPerTurn` (HTTP/2): the flushes of one event-loop turn become one. Every stream that ends its response
+///   flushes the connection; without this each of them is a socket write of its own, where one can carry the
+///   responses of every stream that ended in the same turn. The flush goes out once the turn's I/O has been handled
+///   (an `execute` task runs before the loop waits again).
+/// Whatever waits goes out before a close, so a GOAWAY written just before a close still leaves.
 final class FlushCoalescer: ChannelOutboundHandler, RemovableChannelHandler {
-    typealias OutboundIn = Any
-    typealias OutboundOut = Any
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
 
+    /// The largest merged write: one full TLS record.
+    static let mergeLimit = 16 * 1024
+
+    private let mergesWrites: Bool
+    private let flushesPerTurn: Bool
+    private var merged: ByteBuffer?
+    private var mergedPromises: [EventLoopPromise<Void>] = []
     private var flushScheduled = false
     private var flushPending = false
     private var removed = false
 
+    init(mergesWrites: Bool, flushesPerTurn: Bool) {
+        self.mergesWrites = mergesWrites
+        self.flushesPerTurn = flushesPerTurn
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard mergesWrites, case .byteBuffer(var buffer) = unwrapOutboundIn(data),
+            buffer.readableBytes + (merged?.readableBytes ?? 0) <= Self.mergeLimit
+        else {
+            writeMerged(context: context)
+            return context.write(data, promise: promise)
+        }
+        if merged == nil {
+            merged = context.channel.allocator.buffer(capacity: max(1024, buffer.readableBytes))
+        }
+        merged!.writeBuffer(&buffer)
+        if let promise { mergedPromises.append(promise) }
+    }
+
     func flush(context: ChannelHandlerContext) {
+        guard flushesPerTurn else {
+            writeMerged(context: context)
+            return context.flush()
+        }
+        // What is merged waits for the turn's flush too: the responses of all the streams that end in this turn
+        // leave as one record.
         flushPending = true
         guard !flushScheduled else { return }
         flushScheduled = true
         context.eventLoop.assumeIsolated().execute { [self] in
             flushScheduled = false
-            flushNow(context: context)
+            guard flushPending, !removed else { return }
+            flushPending = false
+            writeMerged(context: context)
+            context.flush()
         }
     }
 
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
-        flushNow(context: context)
+        writeMerged(context: context)
+        if flushPending {
+            flushPending = false
+            context.flush()
+        }
         context.close(mode: mode, promise: promise)
     }
 
+    /// The pipeline is going (the channel closed): what was merged and never flushed goes nowhere, as any write
+    /// not flushed.
     func handlerRemoved(context: ChannelHandlerContext) {
         removed = true
+        merged = nil
+        for promise in mergedPromises { promise.fail(ChannelError.ioOnClosedChannel) }
+        mergedPromises.removeAll()
     }
 
-    private func flushNow(context: ChannelHandlerContext) {
-        guard flushPending, !removed else { return }
-        flushPending = false
-        context.flush()
+    /// Sends what was merged so far as one write, completing the merged writes' promises with it.
+    private func writeMerged(context: ChannelHandlerContext) {
+        guard let buffer = merged else { return }
+        merged = nil
+        var promise: EventLoopPromise<Void>?
+        switch mergedPromises.count {
+        case 0:
+            break
+        case 1:
+            promise = mergedPromises.removeLast()
+        default:
+            let waiting = mergedPromises
+            mergedPromises.removeAll(keepingCapacity: true)
+            let all = context.eventLoop.makePromise(of: Void.self)
+            all.futureResult.whenComplete { result in for each in waiting { each.completeWith(result) } }
+            promise = all
+        }
+        context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: promise)
     }
 }
 

@@ -217,6 +217,8 @@ struct ConnectionSetUp: Sendable {
         // per request. It answers what the parser refuses itself too (no error handler every response part passes).
         // Outbound header validation is off: heads are rebuilt from what the parser accepted, and values a
         // middleware sets are checked when it is built.
+        // Under TLS a response's head and body go out as one record.
+        if settings.isTLS { try sync.addHandler(FlushCoalescer(mergesWrites: true, flushesPerTurn: false)) }
         let clock = RequestClock(idleTimeout: settings.idleTimeout, readTimeout: settings.readTimeout, writeTimeout: settings.writeTimeout)
         if clock.isActive { try sync.addHandler(RequestClock.Watcher(clock)) }
         try sync.configureHTTPServerPipeline(
@@ -242,7 +244,7 @@ struct ConnectionSetUp: Sendable {
         stream.targetWindowSize = 1 << 20
         let slot = self.slot, pool = self.pool, logger = self.logger
         let client = ClientIdentity(channel, settings: settings)
-        try channel.pipeline.syncOperations.addHandler(FlushCoalescer())
+        try channel.pipeline.syncOperations.addHandler(FlushCoalescer(mergesWrites: settings.isTLS, flushesPerTurn: true))
         _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
             mode: .server, connectionConfiguration: connection, streamConfiguration: stream,
             streamDelegate: manager.http2StreamDelegate

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import Testing
@@ -16,12 +17,54 @@ final class FlushCounter: ChannelOutboundHandler {
 }
 
 @Suite struct FlushCoalescerTests {
-    static func channel() throws -> (EmbeddedChannel, FlushCounter) {
+    static func channel(mergesWrites: Bool = false, flushesPerTurn: Bool = true) throws -> (EmbeddedChannel, FlushCounter) {
         let counter = FlushCounter()
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(counter)
-        try channel.pipeline.syncOperations.addHandler(FlushCoalescer())
+        try channel.pipeline.syncOperations.addHandler(FlushCoalescer(mergesWrites: mergesWrites, flushesPerTurn: flushesPerTurn))
         return (channel, counter)
+    }
+
+    static func sent(_ channel: EmbeddedChannel) throws -> [String] {
+        var sent: [String] = []
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { sent.append(String(buffer: buffer)) }
+        return sent
+    }
+
+    @Test func writesBeforeAFlushLeaveAsOne() throws {
+        let (channel, counter) = try Self.channel(mergesWrites: true, flushesPerTurn: false)
+        let completed = NIOLockedValueBox(0)
+        for text in ["head ", "body ", "end"] {
+            let promise = channel.eventLoop.makePromise(of: Void.self)
+            promise.futureResult.whenSuccess { completed.withLockedValue { $0 += 1 } }
+            channel.write(ByteBuffer(string: text), promise: promise)
+        }
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+        channel.flush()
+        #expect(counter.flushes == 1)
+        #expect(try Self.sent(channel) == ["head body end"])
+        #expect(completed.withLockedValue { $0 } == 3)
+    }
+
+    @Test func aLargeWriteGoesAsItIsAfterWhatWasMerged() throws {
+        let (channel, _) = try Self.channel(mergesWrites: true, flushesPerTurn: false)
+        let large = String(repeating: "x", count: FlushCoalescer.mergeLimit)
+        channel.write(ByteBuffer(string: "small"), promise: nil)
+        channel.write(ByteBuffer(string: large), promise: nil)
+        channel.write(ByteBuffer(string: "tail"), promise: nil)
+        channel.flush()
+        #expect(try Self.sent(channel) == ["small", large, "tail"])
+    }
+
+    @Test func mergedWritesLeaveBeforeAClose() throws {
+        let (channel, _) = try Self.channel(mergesWrites: true, flushesPerTurn: true)
+        channel.write(ByteBuffer(string: "last "), promise: nil)
+        channel.write(ByteBuffer(string: "words"), promise: nil)
+        channel.flush()
+        let closed = channel.close()
+        #expect(try Self.sent(channel) == ["last words"])
+        channel.embeddedEventLoop.run()
+        try closed.wait()
     }
 
     @Test func flushesOfOneTurnLeaveAsOne() throws {
@@ -35,9 +78,7 @@ final class FlushCounter: ChannelOutboundHandler {
 
         channel.embeddedEventLoop.run()
         #expect(counter.flushes == 1)
-        var sent: [String] = []
-        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { sent.append(String(buffer: buffer)) }
-        #expect(sent == ["one", "two", "three"])
+        #expect(try Self.sent(channel) == ["one", "two", "three"])
 
         // the next turn flushes again
         channel.write(ByteBuffer(string: "four"), promise: nil)
@@ -45,6 +86,19 @@ final class FlushCounter: ChannelOutboundHandler {
         channel.embeddedEventLoop.run()
         #expect(counter.flushes == 2)
         #expect(try channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } == "four")
+    }
+
+    @Test func responsesOfOneTurnLeaveInOneWrite() throws {
+        let (channel, counter) = try Self.channel(mergesWrites: true, flushesPerTurn: true)
+        for stream in 1...3 {
+            channel.write(ByteBuffer(string: "headers\(stream) "), promise: nil)
+            channel.write(ByteBuffer(string: "data\(stream) "), promise: nil)
+            channel.flush()
+        }
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+        channel.embeddedEventLoop.run()
+        #expect(counter.flushes == 1)
+        #expect(try Self.sent(channel) == ["headers1 data1 headers2 data2 headers3 data3 "])
     }
 
     @Test func aCloseFlushesWhatWaits() throws {
