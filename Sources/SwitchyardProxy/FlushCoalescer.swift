@@ -1,9 +1,9 @@
 import NIOCore
 
 /// Sits between a client connection's socket or TLS handler and its HTTP handlers, and makes fewer, larger writes:
-/// - `mergesWrites` (under TLS): the small writes before a flush are copied into one buffer (up to one TLS record,
-///   16 KiB), so a response goes out as one record instead of one per part (head, body, each HTTP/2 frame), each
-///   sealed and framed on its own;
+/// - `mergesWrites`: the small writes before a flush are copied into one buffer (up to one TLS record, 16 KiB), so
+///   under TLS a response goes out as one record instead of one per part (head, body, each HTTP/2 frame), each
+///   sealed and framed on its own, and without TLS the socket gets one buffer instead of one per HTTP/2 frame;
 /// - `flushesPerTurn` (HTTP/2): the flushes of one event-loop turn become one. Every stream that ends its response
 ///   flushes the connection; without this each of them is a socket write of its own, where one can carry the
 ///   responses of every stream that ended in the same turn. The flush goes out once the turn's I/O has been handled
@@ -19,6 +19,11 @@ final class FlushCoalescer: ChannelOutboundHandler, RemovableChannelHandler {
     private let mergesWrites: Bool
     private let flushesPerTurn: Bool
     private var merged: ByteBuffer?
+    /// The last merged buffer, written out: its storage is written into again once the write has let go of it (no
+    /// allocation per flush). An HTTP/1.1 connection keeps one of at most 4 KiB (many of them may sit idle); an
+    /// HTTP/2 connection, whose turns carry many responses, one up to the merge limit.
+    private var spare: ByteBuffer?
+    private var spareLimit: Int { flushesPerTurn ? Self.mergeLimit : 4096 }
     private var mergedPromises: [EventLoopPromise<Void>] = []
     private var flushScheduled = false
     private var flushPending = false
@@ -37,7 +42,13 @@ final class FlushCoalescer: ChannelOutboundHandler, RemovableChannelHandler {
             return context.write(data, promise: promise)
         }
         if merged == nil {
-            merged = context.channel.allocator.buffer(capacity: max(1024, buffer.readableBytes))
+            if var reused = spare {
+                spare = nil
+                reused.clear()
+                merged = reused
+            } else {
+                merged = context.channel.allocator.buffer(capacity: max(1024, buffer.readableBytes))
+            }
         }
         merged!.writeBuffer(&buffer)
         if let promise { mergedPromises.append(promise) }
@@ -76,6 +87,7 @@ final class FlushCoalescer: ChannelOutboundHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         removed = true
         merged = nil
+        spare = nil
         for promise in mergedPromises { promise.fail(ChannelError.ioOnClosedChannel) }
         mergedPromises.removeAll()
     }
@@ -84,6 +96,7 @@ final class FlushCoalescer: ChannelOutboundHandler, RemovableChannelHandler {
     private func writeMerged(context: ChannelHandlerContext) {
         guard let buffer = merged else { return }
         merged = nil
+        if buffer.capacity <= spareLimit { spare = buffer }
         var promise: EventLoopPromise<Void>?
         switch mergedPromises.count {
         case 0:

@@ -244,7 +244,7 @@ struct ConnectionSetUp: Sendable {
         stream.targetWindowSize = 1 << 20
         let slot = self.slot, pool = self.pool, logger = self.logger
         let client = ClientIdentity(channel, settings: settings)
-        try channel.pipeline.syncOperations.addHandler(FlushCoalescer(mergesWrites: settings.isTLS, flushesPerTurn: true))
+        try channel.pipeline.syncOperations.addHandler(FlushCoalescer(mergesWrites: true, flushesPerTurn: true))
         _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
             mode: .server, connectionConfiguration: connection, streamConfiguration: stream,
             streamDelegate: manager.http2StreamDelegate
