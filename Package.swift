@@ -352,7 +352,7 @@ let package = Package(
         .testTarget(
             name: "SwitchyardProxyTests",
             dependencies: [
-                "SwitchyardProxy", "SwitchyardRouting",
+                "SwitchyardProxy", "SwitchyardRouting", "SwitchyardUpstream",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],

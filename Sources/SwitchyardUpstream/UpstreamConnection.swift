@@ -50,11 +50,12 @@ public final class UpstreamConnection {
     public var isWritable: Bool { channel.isWritable }
 
     public func write(_ part: HTTPClientRequestPart, promise: EventLoopPromise<Void>? = nil) {
-        channel.write(part, promise: promise)
+        handler.send(part, promise: promise)
     }
 
     public func writeAndFlush(_ part: HTTPClientRequestPart, promise: EventLoopPromise<Void>? = nil) {
-        channel.writeAndFlush(part, promise: promise)
+        handler.send(part, promise: promise)
+        channel.flush()
     }
 
     public func flush() { channel.flush() }
@@ -63,23 +64,14 @@ public final class UpstreamConnection {
     public func pauseReading() { handler.readingPaused = true }
     public func resumeReading() { handler.resumeReading() }
 
-    /// Hands the channel over to `handler` after a protocol switch: the HTTP handlers leave the pipeline and bytes the
-    /// server sent right after its 101 answer reach `handler`. The pool never sees this connection again.
+    /// Hands the channel over to `handler` after a protocol switch: the HTTP handler leaves the pipeline and bytes
+    /// the server sent right after its 101 answer reach `handler`. The pool never sees this connection again.
     public func becomeTunnel(with handler: some ChannelHandler) throws {
         let pipeline = channel.pipeline.syncOperations
         self.handler.delegate = nil
         self.handler.onClose = nil
         try pipeline.addHandler(handler)
         pipeline.removeHandler(self.handler, promise: nil)
-        if let decoder = try? pipeline.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self) {
-            pipeline.removeHandler(decoder, promise: nil)
-        }
-        if let encoder = try? pipeline.handler(type: HTTPRequestEncoder.self) {
-            pipeline.removeHandler(encoder, promise: nil)
-        }
-        if let validator = try? pipeline.handler(type: NIOHTTPRequestHeadersValidator.self) {
-            pipeline.removeHandler(validator, promise: nil)
-        }
     }
 
     public func close() {
@@ -92,26 +84,25 @@ public final class UpstreamConnection {
 extension UpstreamConnection: Sendable {}
 
 /// Sits at the end of an upstream channel: hands response parts to the current delegate and holds reads while
-/// the client side is not writable.
-final class UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = NIOAny
-    typealias OutboundOut = NIOAny
-
+/// the client side is not writable. `HTTP1UpstreamHandler` speaks HTTP/1 on the connection's bytes;
+/// `StreamUpstreamHandler` takes the parts of an HTTP/2 stream.
+class UpstreamHandler: RemovableChannelHandler {
     weak var delegate: (any UpstreamConnectionDelegate)?
     var onClose: (() -> Void)?
     var readingPaused = false
     private var heldRead = false
-    private var context: ChannelHandlerContext?
+    var context: ChannelHandlerContext?
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        if let delegate {
-            delegate.upstreamReceived(part)
-        }
+    func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
+        context.leavePipeline(removalToken: removalToken)
+    }
+
+    /// Writes a request part (without flushing).
+    func send(_ part: HTTPClientRequestPart, promise: EventLoopPromise<Void>?) {
+        fatalError("subclasses send")
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -159,3 +150,104 @@ final class UpstreamHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
 @available(*, unavailable)
 extension UpstreamHandler: Sendable {}
+
+/// An HTTP/1.1 connection's handler: parses the responses and writes the requests itself, so a part costs a call
+/// rather than a trip through the pipeline and its type-erased box.
+final class HTTP1UpstreamHandler: UpstreamHandler, ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = NIOAny
+    typealias OutboundOut = ByteBuffer
+
+    private var parser = HTTP1ResponseParser()
+    private var writer = HTTP1RequestWriter()
+    /// Bytes read and not yet parsed.
+    private var unread: ByteBuffer?
+    private var removed = false
+
+    override func send(_ part: HTTPClientRequestPart, promise: EventLoopPromise<Void>?) {
+        guard let context else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        let allocator = context.channel.allocator
+        switch part {
+        case .head(let head):
+            parser.answersHead = head.method == .HEAD
+            context.write(wrapOutboundOut(writer.head(head, allocator: allocator)), promise: promise)
+        case .body(let data):
+            if let framed = writer.body(data, allocator: allocator) {
+                context.write(NIOAny(framed), promise: promise)
+            } else {
+                promise?.succeed()
+            }
+        case .end(let trailers):
+            if let last = writer.end(trailers, allocator: allocator) {
+                context.write(wrapOutboundOut(last), promise: promise)
+            } else if let promise {
+                context.write(wrapOutboundOut(allocator.buffer(capacity: 0)), promise: promise)  // in order with the body
+            }
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var bytes = unwrapInboundIn(data)
+        if var kept = unread {
+            unread = nil  // one reference left: the append below does not copy what was kept
+            kept.writeBuffer(&bytes)
+            bytes = kept
+        }
+        parse(bytes, context: context)
+    }
+
+    private func parse(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
+        unread = bytes
+        while !removed, unread != nil {
+            let part: HTTP1ResponseParser.Part?
+            do {
+                part = try parser.next(&unread!)
+            } catch {
+                unread = nil
+                return errorCaught(context: context, error: error)
+            }
+            guard let part else { break }
+            // The delegate may end the exchange here, hand the connection to the next request or to a tunnel.
+            delegate?.upstreamReceived(part)
+        }
+        if let kept = unread, kept.readableBytes == 0 { unread = nil }
+    }
+
+    override func channelInactive(context: ChannelHandlerContext) {
+        if let end = parser.closed() { delegate?.upstreamReceived(end) }
+        super.channelInactive(context: context)
+    }
+
+    /// Leaving for a tunnel: what the server sent after its 101 goes on to the handler after this one.
+    override func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
+        removed = true
+        if let leftover = unread, leftover.readableBytes > 0 {
+            unread = nil
+            context.fireChannelRead(wrapInboundOut(leftover))
+        }
+        context.leavePipeline(removalToken: removalToken)
+    }
+}
+
+/// An HTTP/2 stream's handler: the stream's codec makes the parts.
+final class StreamUpstreamHandler: UpstreamHandler, ChannelDuplexHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = NIOAny
+    typealias OutboundOut = HTTPClientRequestPart
+
+    override func send(_ part: HTTPClientRequestPart, promise: EventLoopPromise<Void>?) {
+        guard let context else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        context.write(wrapOutboundOut(part), promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        delegate?.upstreamReceived(unwrapInboundIn(data))
+    }
+}

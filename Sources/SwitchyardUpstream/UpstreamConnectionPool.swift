@@ -171,15 +171,13 @@ public final class UpstreamConnectionPool {
                         try channel.pipeline.syncOperations.addHandler(
                             NIOSSLClientHandler(context: server.transport.tls, serverHostname: server.tlsServerName))
                     }
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(
-                        leftOverBytesStrategy: .forwardBytes, enableOutboundHeaderValidation: false)
-                    try channel.pipeline.syncOperations.addHandler(UpstreamHandler())
+                    try channel.pipeline.syncOperations.addHandler(HTTP1UpstreamHandler())
                 }
             }
             .connect(host: server.host, port: server.port)
             .assumeIsolated()
             .flatMapThrowing { [weak self] channel in
-                let handler = try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
+                let handler = try channel.pipeline.syncOperations.handler(type: HTTP1UpstreamHandler.self)
                 let connection = UpstreamConnection(
                     channel: channel, handler: handler, poolKey: key, maxIdle: server.transport.forwarding?.maxIdleConnsPerHost,
                     idleTimeout: server.transport.forwarding?.idleConnTimeout)
@@ -202,13 +200,13 @@ public final class UpstreamConnectionPool {
             http2.multiplexer.createStreamChannel(promise: streamPromise) { stream in
                 stream.eventLoop.makeCompletedFuture {
                     try stream.pipeline.syncOperations.addHandler(HTTP2FramePayloadToHTTP1ClientCodec(httpProtocol: .http))
-                    try stream.pipeline.syncOperations.addHandler(UpstreamHandler())
+                    try stream.pipeline.syncOperations.addHandler(StreamUpstreamHandler())
                 }
             }
             streamPromise.futureResult.assumeIsolated().whenComplete { result in
                 do {
                     let stream = try result.get()
-                    let handler = try stream.pipeline.syncOperations.handler(type: UpstreamHandler.self)
+                    let handler = try stream.pipeline.syncOperations.handler(type: StreamUpstreamHandler.self)
                     promise.assumeIsolated().succeed(UpstreamConnection(channel: stream, handler: handler, poolKey: key, isStream: true))
                 } catch {
                     promise.fail(error)
