@@ -131,9 +131,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SwitchyardHTTP1",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: dataPlaneSettings
+        ),
+        .target(
             name: "SwitchyardUpstream",
             dependencies: [
                 "SwitchyardConfig",
+                "SwitchyardHTTP1",
                 "SwitchyardTLS",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
@@ -194,6 +203,7 @@ let package = Package(
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 "SwitchyardUpstream",
+                "SwitchyardHTTP1",
                 "SwitchyardMiddleware",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -352,7 +362,7 @@ let package = Package(
         .testTarget(
             name: "SwitchyardProxyTests",
             dependencies: [
-                "SwitchyardProxy", "SwitchyardRouting", "SwitchyardUpstream",
+                "SwitchyardProxy", "SwitchyardRouting", "SwitchyardUpstream", "SwitchyardHTTP1",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],

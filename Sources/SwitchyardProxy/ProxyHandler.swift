@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import SwitchyardHTTP1
 import SwitchyardMiddleware
 import SwitchyardRouting
 import SwitchyardUpstream
@@ -249,15 +250,17 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.close(promise: nil)
     }
 
-    /// A request the parser refused is answered 400 unless a response is under way; that, and any other error of
+    /// A request the parser refused is answered with the status its error names (400; 414 and 431 for a request
+    /// line or header section too large) unless a response is under way; that, and any other error of
     /// the client's connection (TLS, a reset), ends the connection. (NIO's HTTPServerProtocolErrorHandler does the
     /// same as a handler of its own, which every response part then passes through: three pipeline hops and dynamic
     /// casts per response.)
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("client connection error", metadata: ["error": "\(error)"])
-        if error is HTTPParserError, !(inExchange && responseStarted), context.channel.isActive {
+        let refused = (error as? HTTP1Malformed)?.status ?? (error is HTTPParserError ? .badRequest : nil)
+        if let refused, !(inExchange && responseStarted), context.channel.isActive {
             let headers = HTTPHeaders([("connection", "close"), ("content-length", "0")])
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .badRequest, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: refused, headers: headers))), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         }
         context.close(promise: nil)
@@ -808,7 +811,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             try clientPipeline.addHandler(clientSide)
             try upstream.becomeTunnel(with: upstreamSide)
             clientPipeline.removeHandler(context: context, promise: nil)
-            for handler in HTTPServerHandlers.all(in: client) { clientPipeline.removeHandler(handler, promise: nil) }
+            // The codec goes last: what the client sent after its request goes on to the tunnel.
+            if let codec = try? clientPipeline.handler(type: HTTP1ServerCodec.self) { clientPipeline.removeHandler(codec, promise: nil) }
         } catch {
             logger.debug("switching protocols failed", metadata: ["error": "\(error)"])
             upstream.close()

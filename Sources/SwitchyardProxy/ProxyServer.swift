@@ -215,14 +215,13 @@ struct ConnectionSetUp: Sendable {
         let sync = channel.pipeline.syncOperations
         // The proxy handler queues pipelined requests itself: a read-gating pipeline handler costs two epoll changes
         // per request. It answers what the parser refuses itself too (no error handler every response part passes).
-        // Outbound header validation is off: heads are rebuilt from what the parser accepted, and values a
+        // Heads are not validated again on the way out: they are rebuilt from what the parser accepted, and values a
         // middleware sets are checked when it is built.
         // Under TLS a response's head and body go out as one record.
         if settings.isTLS { try sync.addHandler(FlushCoalescer(mergesWrites: true, flushesPerTurn: false)) }
         let clock = RequestClock(idleTimeout: settings.idleTimeout, readTimeout: settings.readTimeout, writeTimeout: settings.writeTimeout)
         if clock.isActive { try sync.addHandler(RequestClock.Watcher(clock)) }
-        try sync.configureHTTPServerPipeline(
-            withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false)
+        try sync.addHandler(HTTP1ServerCodec())
         try sync.addHandler(ProxyHandler(
             settings: settings, slot: slot, pool: pool.value, logger: logger, clock: clock.isActive ? clock : nil))
     }

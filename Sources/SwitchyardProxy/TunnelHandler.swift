@@ -77,18 +77,3 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
 @available(*, unavailable)
 extension TunnelHandler: Sendable {}
-
-/// The HTTP server handlers `configureHTTPServerPipeline` adds, to take them out when a connection switches
-/// protocols.
-enum HTTPServerHandlers {
-    static func all(in channel: any Channel) -> [any RemovableChannelHandler] {
-        let pipeline = channel.pipeline.syncOperations
-        var handlers: [any RemovableChannelHandler] = []
-        if let handler = try? pipeline.handler(type: HTTPServerPipelineHandler.self) { handlers.append(handler) }
-        if let handler = try? pipeline.handler(type: HTTPServerProtocolErrorHandler.self) { handlers.append(handler) }
-        if let handler = try? pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self) { handlers.append(handler) }
-        if let handler = try? pipeline.handler(type: HTTPResponseEncoder.self) { handlers.append(handler) }
-        if let handler = try? pipeline.handler(type: NIOHTTPResponseHeadersValidator.self) { handlers.append(handler) }
-        return handlers
-    }
-}

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import SwitchyardHTTP1
 
 /// Receives what happens on an upstream connection while it serves one request.
 public protocol UpstreamConnectionDelegate: AnyObject {
@@ -161,8 +162,7 @@ final class HTTP1UpstreamHandler: UpstreamHandler, ChannelDuplexHandler {
 
     private var parser = HTTP1ResponseParser()
     private var writer = HTTP1RequestWriter()
-    /// Bytes read and not yet parsed.
-    private var unread: ByteBuffer?
+    private var input = HTTP1Input()
     private var removed = false
 
     override func send(_ part: HTTPClientRequestPart, promise: EventLoopPromise<Void>?) {
@@ -176,45 +176,25 @@ final class HTTP1UpstreamHandler: UpstreamHandler, ChannelDuplexHandler {
             parser.answersHead = head.method == .HEAD
             context.write(wrapOutboundOut(writer.head(head, allocator: allocator)), promise: promise)
         case .body(let data):
-            if let framed = writer.body(data, allocator: allocator) {
-                context.write(NIOAny(framed), promise: promise)
-            } else {
-                promise?.succeed()
-            }
+            HTTP1Output.write(writer.body(data, allocator: allocator), context: context, promise: promise)
         case .end(let trailers):
-            if let last = writer.end(trailers, allocator: allocator) {
-                context.write(wrapOutboundOut(last), promise: promise)
-            } else if let promise {
-                context.write(wrapOutboundOut(allocator.buffer(capacity: 0)), promise: promise)  // in order with the body
-            }
+            HTTP1Output.write(writer.end(trailers, allocator: allocator).map(IOData.byteBuffer), context: context, promise: promise)
         }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = unwrapInboundIn(data)
-        if var kept = unread {
-            unread = nil  // one reference left: the append below does not copy what was kept
-            kept.writeBuffer(&bytes)
-            bytes = kept
-        }
-        parse(bytes, context: context)
-    }
-
-    private func parse(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
-        unread = bytes
-        while !removed, unread != nil {
-            let part: HTTP1ResponseParser.Part?
+        input.append(unwrapInboundIn(data))
+        while !removed {
+            let part: HTTPClientResponsePart?
             do {
-                part = try parser.next(&unread!)
+                part = try input.next(&parser)
             } catch {
-                unread = nil
                 return errorCaught(context: context, error: error)
             }
-            guard let part else { break }
+            guard let part else { return }
             // The delegate may end the exchange here, hand the connection to the next request or to a tunnel.
             delegate?.upstreamReceived(part)
         }
-        if let kept = unread, kept.readableBytes == 0 { unread = nil }
     }
 
     override func channelInactive(context: ChannelHandlerContext) {
@@ -225,10 +205,7 @@ final class HTTP1UpstreamHandler: UpstreamHandler, ChannelDuplexHandler {
     /// Leaving for a tunnel: what the server sent after its 101 goes on to the handler after this one.
     override func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
         removed = true
-        if let leftover = unread, leftover.readableBytes > 0 {
-            unread = nil
-            context.fireChannelRead(wrapInboundOut(leftover))
-        }
+        if let leftover = input.takeLeftover() { context.fireChannelRead(wrapInboundOut(leftover)) }
         context.leavePipeline(removalToken: removalToken)
     }
 }

@@ -1,0 +1,70 @@
+import NIOCore
+import NIOHTTP1
+import SwitchyardHTTP1
+
+/// A client connection's HTTP/1.x codec: request parts from its bytes (`HTTP1RequestParser`), its response parts
+/// as bytes (`HTTP1ResponseWriter`), in one handler where NIO's take three (a ByteToMessageHandler, llhttp's
+/// decoder, the response encoder). A request it refuses reaches the handlers after it as an `HTTP1Malformed` error.
+///
+/// After a request that switches protocols, the bytes that follow it wait here; when the codec leaves the pipeline
+/// for a tunnel they go on to the handler after it.
+final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = ByteBuffer
+
+    private var parser = HTTP1RequestParser()
+    private var writer = HTTP1ResponseWriter()
+    private var input = HTTP1Input()
+    /// The methods of the requests read and not yet answered, oldest first (a response to HEAD has no body).
+    private var methods = CircularBuffer<HTTPMethod>(initialCapacity: 4)
+    private var removed = false
+    private var failed = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !failed else { return }
+        input.append(unwrapInboundIn(data))
+        while !removed, !failed {
+            let part: HTTPServerRequestPart?
+            do {
+                part = try input.next(&parser)
+            } catch {
+                failed = true
+                context.fireErrorCaught(error)
+                return
+            }
+            guard let part else { return }
+            if case .head(let head) = part { methods.append(head.method) }
+            context.fireChannelRead(wrapInboundOut(part))
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let allocator = context.channel.allocator
+        switch unwrapOutboundIn(data) {
+        case .head(let head):
+            let code = head.status.code
+            let informational = (100..<200).contains(code) && code != 101
+            let method = informational ? nil : methods.popFirst()
+            context.write(wrapOutboundOut(writer.head(head, answering: method, allocator: allocator)), promise: promise)
+        case .body(let data):
+            if writer.suppressesBody {
+                promise?.fail(HTTP1Malformed.bodyNotAllowed)
+            } else {
+                HTTP1Output.write(writer.body(data, allocator: allocator), context: context, promise: promise)
+            }
+        case .end(let trailers):
+            HTTP1Output.write(writer.end(trailers, allocator: allocator).map(IOData.byteBuffer), context: context, promise: promise)
+        }
+    }
+
+    func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
+        removed = true
+        if let leftover = input.takeLeftover() { context.fireChannelRead(NIOAny(leftover)) }
+        context.leavePipeline(removalToken: removalToken)
+    }
+}
+
+@available(*, unavailable)
+extension HTTP1ServerCodec: Sendable {}
