@@ -1,7 +1,7 @@
 import NIOCore
 
 /// Sits between a client connection's socket or TLS handler and its HTTP handlers, and makes fewer, larger writes:
-/// - `mergesWrites`: the small writes before a flush are copied into one buffer (up to one TLS record, 16 KiB), so
+/// - the small writes before a flush are copied into one buffer (up to one TLS record, 16 KiB), so
 ///   under TLS a response goes out as one record instead of one per part (head, body, each HTTP/2 frame), each
 ///   sealed and framed on its own, and without TLS the socket gets one buffer instead of one per HTTP/2 frame;
 /// - `flushesPerTurn` (HTTP/2): the flushes of one event-loop turn become one. Every stream that ends its response
@@ -16,7 +16,6 @@ final class FlushCoalescer: ChannelOutboundHandler, RemovableChannelHandler {
     /// The largest merged write: one full TLS record.
     static let mergeLimit = 16 * 1024
 
-    private let mergesWrites: Bool
     private let flushesPerTurn: Bool
     private var merged: ByteBuffer?
     /// The last merged buffer, written out: its storage is written into again once the write has let go of it (no
@@ -29,13 +28,12 @@ final class FlushCoalescer: ChannelOutboundHandler, RemovableChannelHandler {
     private var flushPending = false
     private var removed = false
 
-    init(mergesWrites: Bool, flushesPerTurn: Bool) {
-        self.mergesWrites = mergesWrites
+    init(flushesPerTurn: Bool) {
         self.flushesPerTurn = flushesPerTurn
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard mergesWrites, case .byteBuffer(var buffer) = unwrapOutboundIn(data),
+        guard case .byteBuffer(var buffer) = unwrapOutboundIn(data),
             buffer.readableBytes + (merged?.readableBytes ?? 0) <= Self.mergeLimit
         else {
             writeMerged(context: context)

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import SwitchyardConfig
 import SwitchyardHTTP1
 import SwitchyardMiddleware
 import SwitchyardRouting

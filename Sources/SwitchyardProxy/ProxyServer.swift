@@ -218,7 +218,7 @@ struct ConnectionSetUp: Sendable {
         // Heads are not validated again on the way out: they are rebuilt from what the parser accepted, and values a
         // middleware sets are checked when it is built.
         // Under TLS a response's head and body go out as one record.
-        if settings.isTLS { try sync.addHandler(FlushCoalescer(mergesWrites: true, flushesPerTurn: false)) }
+        if settings.isTLS { try sync.addHandler(FlushCoalescer(flushesPerTurn: false)) }
         let clock = RequestClock(idleTimeout: settings.idleTimeout, readTimeout: settings.readTimeout, writeTimeout: settings.writeTimeout)
         if clock.isActive { try sync.addHandler(RequestClock.Watcher(clock)) }
         try sync.addHandler(HTTP1ServerCodec())
@@ -243,7 +243,7 @@ struct ConnectionSetUp: Sendable {
         stream.targetWindowSize = 1 << 20
         let slot = self.slot, pool = self.pool, logger = self.logger
         let client = ClientIdentity(channel, settings: settings)
-        try channel.pipeline.syncOperations.addHandler(FlushCoalescer(mergesWrites: true, flushesPerTurn: true))
+        try channel.pipeline.syncOperations.addHandler(FlushCoalescer(flushesPerTurn: true))
         _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
             mode: .server, connectionConfiguration: connection, streamConfiguration: stream,
             streamDelegate: manager.http2StreamDelegate

@@ -65,19 +65,3 @@ public final class RoutingTable: Sendable {
             configuration: MergedConfiguration())
     }
 }
-
-/// The wall clock, read without Foundation.
-public enum WallClock {
-    /// Seconds since 1970.
-    public static func seconds() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

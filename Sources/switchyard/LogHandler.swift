@@ -17,7 +17,7 @@ struct SwitchyardLogHandler: LogHandler {
     func log(event: LogEvent) {
         var all = metadata
         if let extra = event.metadata { all.merge(extra) { $1 } }
-        let time = InternetTime.rfc3339(Date().timeIntervalSince1970)
+        let time = InternetTime.rfc3339(WallClock.seconds())
         var line: String
         if json {
             var object: [String: String] = ["time": time, "level": Self.jsonLevel(event.level), "message": "\(event.message)"]

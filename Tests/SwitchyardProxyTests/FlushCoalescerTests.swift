@@ -17,11 +17,11 @@ final class FlushCounter: ChannelOutboundHandler {
 }
 
 @Suite struct FlushCoalescerTests {
-    static func channel(mergesWrites: Bool = false, flushesPerTurn: Bool = true) throws -> (EmbeddedChannel, FlushCounter) {
+    static func channel(flushesPerTurn: Bool = true) throws -> (EmbeddedChannel, FlushCounter) {
         let counter = FlushCounter()
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(counter)
-        try channel.pipeline.syncOperations.addHandler(FlushCoalescer(mergesWrites: mergesWrites, flushesPerTurn: flushesPerTurn))
+        try channel.pipeline.syncOperations.addHandler(FlushCoalescer(flushesPerTurn: flushesPerTurn))
         return (channel, counter)
     }
 
@@ -32,7 +32,7 @@ final class FlushCounter: ChannelOutboundHandler {
     }
 
     @Test func writesBeforeAFlushLeaveAsOne() throws {
-        let (channel, counter) = try Self.channel(mergesWrites: true, flushesPerTurn: false)
+        let (channel, counter) = try Self.channel(flushesPerTurn: false)
         let completed = NIOLockedValueBox(0)
         for text in ["head ", "body ", "end"] {
             let promise = channel.eventLoop.makePromise(of: Void.self)
@@ -47,7 +47,7 @@ final class FlushCounter: ChannelOutboundHandler {
     }
 
     @Test func aLargeWriteGoesAsItIsAfterWhatWasMerged() throws {
-        let (channel, _) = try Self.channel(mergesWrites: true, flushesPerTurn: false)
+        let (channel, _) = try Self.channel(flushesPerTurn: false)
         let large = String(repeating: "x", count: FlushCoalescer.mergeLimit)
         channel.write(ByteBuffer(string: "small"), promise: nil)
         channel.write(ByteBuffer(string: large), promise: nil)
@@ -57,7 +57,7 @@ final class FlushCounter: ChannelOutboundHandler {
     }
 
     @Test func mergedWritesLeaveBeforeAClose() throws {
-        let (channel, _) = try Self.channel(mergesWrites: true, flushesPerTurn: true)
+        let (channel, _) = try Self.channel(flushesPerTurn: true)
         channel.write(ByteBuffer(string: "last "), promise: nil)
         channel.write(ByteBuffer(string: "words"), promise: nil)
         channel.flush()
@@ -78,7 +78,7 @@ final class FlushCounter: ChannelOutboundHandler {
 
         channel.embeddedEventLoop.run()
         #expect(counter.flushes == 1)
-        #expect(try Self.sent(channel) == ["one", "two", "three"])
+        #expect(try Self.sent(channel) == ["onetwothree"])
 
         // the next turn flushes again
         channel.write(ByteBuffer(string: "four"), promise: nil)
@@ -89,7 +89,7 @@ final class FlushCounter: ChannelOutboundHandler {
     }
 
     @Test func responsesOfOneTurnLeaveInOneWrite() throws {
-        let (channel, counter) = try Self.channel(mergesWrites: true, flushesPerTurn: true)
+        let (channel, counter) = try Self.channel(flushesPerTurn: true)
         for stream in 1...3 {
             channel.write(ByteBuffer(string: "headers\(stream) "), promise: nil)
             channel.write(ByteBuffer(string: "data\(stream) "), promise: nil)

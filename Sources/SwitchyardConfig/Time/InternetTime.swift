@@ -4,6 +4,16 @@ import Glibc
 import Darwin
 #endif
 
+/// The wall clock, read without Foundation.
+public enum WallClock {
+    /// Seconds since 1970.
+    public static func seconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+}
+
 /// Timestamps as the API, the logs and the access log write them, always in UTC, formatted by hand: Foundation's
 /// date formatters load ICU's calendar, time-zone and locale data (megabytes of resident memory) for a fixed format.
 public enum InternetTime {
