@@ -21,6 +21,17 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
     private var methods = CircularBuffer<HTTPMethod>(initialCapacity: 4)
     private var removed = false
     private var failed = false
+    private var context: ChannelHandlerContext?
+    /// The proxy handler right after this codec, called directly (see `ProxyHandler.codec`).
+    var proxy: ProxyHandler?
+
+    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        proxy?.codec = nil
+        proxy = nil
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !failed else { return }
@@ -36,13 +47,26 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
             }
             guard let part else { return }
             if case .head(let head) = part { methods.append(head.method) }
-            context.fireChannelRead(wrapInboundOut(part))
+            if let proxy, let proxyContext = proxy.context {
+                proxy.received(part, context: proxyContext)
+            } else {
+                context.fireChannelRead(wrapInboundOut(part))
+            }
         }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        send(unwrapOutboundIn(data), promise: promise)
+    }
+
+    /// Writes a response part as bytes.
+    func send(_ part: HTTPServerResponsePart, promise: EventLoopPromise<Void>?) {
+        guard let context else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
         let allocator = context.channel.allocator
-        switch unwrapOutboundIn(data) {
+        switch part {
         case .head(let head):
             let code = head.status.code
             let informational = (100..<200).contains(code) && code != 101
@@ -61,6 +85,8 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
 
     func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
         removed = true
+        proxy?.codec = nil
+        proxy = nil
         if let leftover = input.takeLeftover() { context.fireChannelRead(NIOAny(leftover)) }
         context.leavePipeline(removalToken: removalToken)
     }

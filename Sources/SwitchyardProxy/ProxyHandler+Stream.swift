@@ -15,8 +15,8 @@ extension ProxyHandler {
         var headers = response.headers
         headers.remove(name: "content-length")
         headers.replaceOrAdd(name: "connection", value: "close")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: response.status, headers: headers))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(response.body))), promise: nil)
+        send(.head(HTTPResponseHead(version: request.version, status: response.status, headers: headers)), context: context)
+        send(.body(.byteBuffer(response.body)), context: context); context.flush()
         let loop = context.eventLoop
         let handler = NIOLoopBound(self, eventLoop: loop)
         let generation = self.generation
@@ -35,6 +35,6 @@ extension ProxyHandler {
             context.close(promise: nil)
             return
         }
-        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        send(.body(.byteBuffer(buffer)), context: context); context.flush()
     }
 }

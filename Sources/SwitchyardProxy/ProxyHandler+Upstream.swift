@@ -59,8 +59,8 @@ extension ProxyHandler: UpstreamConnectionDelegate {
                     return answer(.badGateway, body: "Bad Gateway\n", context: context)
                 }
                 let response = ForwardedRequest.clientResponse(from: head, version: request.version, keepAlive: true)
-                context.write(wrapOutboundOut(.head(response)), promise: nil)
-                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+                send(.head(response), context: context)
+                send(.end(nil), context: context); context.flush()
                 // The tunnel starts after the 101's end, so no HTTP part reaches it.
                 switchingProtocols = true
                 return
@@ -84,7 +84,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
                 heldResponse = [.head(response)]
                 heldBytes = 0
             } else {
-                context.write(wrapOutboundOut(.head(response)), promise: nil)
+                send(.head(response), context: context)
                 responseUnflushed = true
             }
         case .body(var buffer):
@@ -100,7 +100,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
             if heldResponse != nil {
                 return hold(buffer, upstream: upstream, context: context)
             }
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            send(.body(.byteBuffer(buffer)), context: context)
             responseUnflushed = true
             if !context.channel.isWritable {
                 // Pause first: the flush can make the channel writable again, which resumes reading.
@@ -116,7 +116,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
                     if heldResponse != nil {
                         heldResponse?.append(.body(.byteBuffer(last)))
                     } else {
-                        context.write(wrapOutboundOut(.body(.byteBuffer(last))), promise: nil)
+                        send(.body(.byteBuffer(last)), context: context)
                     }
                 } catch {
                     logger.error("compressing a response failed", metadata: ["error": "\(error)"])
@@ -144,7 +144,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
                 // gRPC-Web: the trailers travel as the body's last frame.
                 var frame = context.channel.allocator.buffer(capacity: 64)
                 frame.writeBytes(GrpcWebExchange.trailerFrame(trailers ?? HTTPHeaders()))
-                context.write(wrapOutboundOut(.body(.byteBuffer(frame))), promise: nil)
+                send(.body(.byteBuffer(frame)), context: context)
                 trailers = nil
             }
             finishRequest(context: context, trailers: trailers)
@@ -186,7 +186,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
     func releaseHeldResponse(context: ChannelHandlerContext) {
         guard let held = heldResponse else { return }
         heldResponse = nil
-        for part in held { context.write(wrapOutboundOut(part), promise: nil) }
+        for part in held { send(part, context: context) }
         responseUnflushed = true
     }
 

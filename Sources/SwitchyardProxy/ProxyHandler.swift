@@ -167,6 +167,19 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Bumped for every request so late callbacks of an earlier request are ignored.
     var generation = 0
 
+    /// The HTTP/1 codec right before this handler, linked both ways so a request or response part is a call rather
+    /// than a pipeline trip in a type-erased box (nil on an HTTP/2 stream). The link goes when either leaves.
+    var codec: HTTP1ServerCodec?
+
+    /// Writes a response part: straight to the HTTP/1 codec, or down the pipeline.
+    func send(_ part: HTTPServerResponsePart, promise: EventLoopPromise<Void>? = nil, context: ChannelHandlerContext) {
+        if let codec {
+            codec.send(part, promise: promise)
+        } else {
+            context.write(wrapOutboundOut(part), promise: promise)
+        }
+    }
+
     /// Idle and read timeouts of an HTTP/1.1 connection (nil for HTTP/2 streams and without limits).
     let clock: RequestClock?
     /// The client, when the connection already knows it (an HTTP/2 stream's connection).
@@ -224,6 +237,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
+        codec?.proxy = nil
+        codec = nil
         clock?.stop()
     }
 
@@ -244,8 +259,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let head = HTTPResponseHead(
                 version: .http1_1, status: .requestTimeout,
                 headers: ["Connection": "close", "Content-Length": "0"])
-            context.write(wrapOutboundOut(.head(head)), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            send(.head(head), context: context)
+            let written = context.eventLoop.makePromise(of: Void.self)
+            send(.end(nil), promise: written, context: context)
+            context.flush()
+            written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             return
         }
         context.close(promise: nil)
@@ -261,8 +279,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let refused = (error as? HTTP1Malformed)?.status ?? (error is HTTPParserError ? .badRequest : nil)
         if let refused, !(inExchange && responseStarted), context.channel.isActive {
             let headers = HTTPHeaders([("connection", "close"), ("content-length", "0")])
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: refused, headers: headers))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            send(.head(HTTPResponseHead(version: .http1_1, status: refused, headers: headers)), context: context)
+            send(.end(nil), context: context); context.flush()
         }
         context.close(promise: nil)
     }
@@ -270,7 +288,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Client → proxy
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
+        received(unwrapInboundIn(data), context: context)
+    }
+
+    /// A request part: from the pipeline (an HTTP/2 stream's codec), or straight from the HTTP/1 codec before
+    /// this handler.
+    func received(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         if !queued.isEmpty || (inExchange && requestEnded) {
             // A pipelined request: it waits until the response to the one before is complete. Reading goes on
             // (no epoll change per request, as a read-gating pipeline handler would cost) up to a bound.
@@ -456,7 +479,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
             continueSent = true
-            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+            send(.head(HTTPResponseHead(version: head.version, status: .continue)), context: context); context.flush()
         }
         phase = .readingBody(head, route)
         holdReads(false)
@@ -579,7 +602,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" })
             {
                 // Ask for the body now; the upstream request goes without Expect.
-                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+                send(.head(HTTPResponseHead(version: head.version, status: .continue)), context: context); context.flush()
             }
             let upstreamHead = forwarded(head, to: server, by: balancer)
             self.mirrors = mirrors.compactMap {
@@ -740,10 +763,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         middlewareContext?.scope.responseStatus = Int(status.code)
         sentStatus = Int(status.code)
         if !settings.observers.isEmpty { sentHeaders = headers }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))), promise: nil)
+        send(.head(HTTPResponseHead(version: request.version, status: status, headers: headers)), context: context)
         if request.method != .HEAD {
             responseBytes &+= body.readableBytes
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            send(.body(.byteBuffer(body)), context: context)
         }
         responseEndedLocally = true
         if requestEnded {
@@ -768,7 +791,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let close = !keepAlive
         let promise: EventLoopPromise<Void>? = close ? context.eventLoop.makePromise() : nil
         responseUnflushed = false
-        context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: promise)
+        send(.end(trailers), promise: promise, context: context); context.flush()
         releaseExchange()
         if let promise {
             queued.removeAll()

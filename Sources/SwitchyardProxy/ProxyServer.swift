@@ -221,9 +221,12 @@ struct ConnectionSetUp: Sendable {
         if settings.isTLS { try sync.addHandler(FlushCoalescer(flushesPerTurn: false)) }
         let clock = RequestClock(idleTimeout: settings.idleTimeout, readTimeout: settings.readTimeout, writeTimeout: settings.writeTimeout)
         if clock.isActive { try sync.addHandler(RequestClock.Watcher(clock)) }
-        try sync.addHandler(HTTP1ServerCodec())
-        try sync.addHandler(ProxyHandler(
-            settings: settings, slot: slot, pool: pool.value, logger: logger, clock: clock.isActive ? clock : nil))
+        let codec = HTTP1ServerCodec()
+        let proxy = ProxyHandler(settings: settings, slot: slot, pool: pool.value, logger: logger, clock: clock.isActive ? clock : nil)
+        try sync.addHandler(codec)
+        try sync.addHandler(proxy)
+        codec.proxy = proxy
+        proxy.codec = codec
     }
 
     /// HTTP/2 with NIOHTTP2's defences on (rapid reset and other glitches, CONTINUATION floods, control-frame
