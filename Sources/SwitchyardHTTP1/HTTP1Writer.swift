@@ -13,8 +13,8 @@ struct HTTP1BodyWriter {
 
     /// NIO's framing rule: a message with no body loses its framing fields; a `content-length` wins over a
     /// `transfer-encoding`; one that must carry a body and has neither gets `transfer-encoding: chunked` on
-    /// HTTP/1.1. Returns the new value of `isChunked`.
-    mutating func frame(_ expectation: HTTP1BodyExpectation, version: HTTPVersion, headers: inout HTTPHeaders) -> Bool {
+    /// HTTP/1.1. Sets `isChunked`.
+    mutating func frame(_ expectation: HTTP1BodyExpectation, version: HTTPVersion, headers: inout HTTPHeaders) {
         let hasLength = headers.contains(name: "content-length")
         let modern = version.major == 1 && version.minor >= 1
         switch expectation {
@@ -31,7 +31,6 @@ struct HTTP1BodyWriter {
         case .unlikely:
             isChunked = modern && headers.first(name: "transfer-encoding") == "chunked"
         }
-        return isChunked
     }
 
     mutating func suppressBody() { isChunked = false }
@@ -89,8 +88,6 @@ public struct HTTP1RequestWriter {
 
     public init() {}
 
-    public var isChunked: Bool { body.isChunked }
-
     /// The head, as bytes; `head.headers` is copied only when its framing headers need changing.
     public mutating func head(_ head: HTTPRequestHead, allocator: ByteBufferAllocator) -> ByteBuffer {
         var headers = head.headers
@@ -100,7 +97,7 @@ public struct HTTP1RequestWriter {
         case .POST, .PUT, .PATCH: expectation = .yes
         default: expectation = .unlikely
         }
-        _ = body.frame(expectation, version: head.version, headers: &headers)
+        body.frame(expectation, version: head.version, headers: &headers)
         var buffer = allocator.buffer(capacity: 256)
         buffer.writeString(head.method.rawValue)
         buffer.writeInteger(UInt8(ascii: " "))
@@ -134,7 +131,7 @@ public struct HTTP1ResponseWriter {
         var headers = head.headers
         suppressesBody = method == .HEAD || method == .CONNECT
         let expectation: HTTP1BodyExpectation = method == .CONNECT || !head.status.mayHaveResponseBody ? .no : .yes
-        _ = body.frame(expectation, version: head.version, headers: &headers)
+        body.frame(expectation, version: head.version, headers: &headers)
         if suppressesBody { body.suppressBody() }
         var buffer = allocator.buffer(capacity: 256)
         HTTP1BodyWriter.write(head.version, to: &buffer)
