@@ -61,23 +61,76 @@ struct HTTP1BodyWriter {
 
     /// `name: value` lines and the empty line that ends them.
     static func write(_ headers: HTTPHeaders, to buffer: inout ByteBuffer) {
-        for (name, value) in headers {
-            buffer.writeString(name)
-            buffer.writeStaticString(": ")
-            buffer.writeString(value)
-            buffer.writeStaticString("\r\n")
+        let size = HeadBytes.size(of: headers)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
+            HeadBytes.copy(headers, to: out, at: 0)
         }
-        buffer.writeStaticString("\r\n")
     }
 
-    static func write(_ version: HTTPVersion, to buffer: inout ByteBuffer) {
-        if version == .http1_1 {
-            buffer.writeStaticString("HTTP/1.1")
-        } else if version == .http1_0 {
-            buffer.writeStaticString("HTTP/1.0")
-        } else {
-            buffer.writeString("HTTP/\(version.major).\(version.minor)")
+    static func versionText(_ version: HTTPVersion) -> String {
+        if version == .http1_1 { return "HTTP/1.1" }
+        if version == .http1_0 { return "HTTP/1.0" }
+        return "HTTP/\(version.major).\(version.minor)"
+    }
+}
+
+/// A message head is sized first and then copied into its buffer in one pass: a buffer write per piece costs a
+/// capacity check and an exclusivity check each, and a field line has four pieces.
+enum HeadBytes {
+    /// The bytes of the field lines and the empty line after them.
+    static func size(of headers: HTTPHeaders) -> Int {
+        var size = 2
+        for (name, value) in headers { size += name.utf8.count + value.utf8.count + 4 }
+        return size
+    }
+
+    /// Copies `name: value` lines and the empty line; returns where they end.
+    static func copy(_ headers: HTTPHeaders, to out: UnsafeMutableRawBufferPointer, at start: Int) -> Int {
+        var at = start
+        for (name, value) in headers {
+            at = copy(name, to: out, at: at)
+            at = copy(UInt8(ascii: ":"), UInt8(ascii: " "), to: out, at: at)
+            at = copy(value, to: out, at: at)
+            at = copy(UInt8(ascii: "\r"), UInt8(ascii: "\n"), to: out, at: at)
         }
+        return copy(UInt8(ascii: "\r"), UInt8(ascii: "\n"), to: out, at: at)
+    }
+
+    @inline(__always)
+    static func copy(_ text: String, to out: UnsafeMutableRawBufferPointer, at: Int) -> Int {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard let source = bytes.baseAddress, let target = out.baseAddress else { return at }
+            (target + at).copyMemory(from: source, byteCount: bytes.count)
+            return at + bytes.count
+        }
+    }
+
+    @inline(__always)
+    static func copy(_ first: UInt8, _ second: UInt8, to out: UnsafeMutableRawBufferPointer, at: Int) -> Int {
+        out[at] = first
+        out[at + 1] = second
+        return at + 2
+    }
+}
+
+/// The buffer of a connection's last head, used again for its next one: once the last head has been written out its
+/// memory is reused, two allocations fewer per message. One still queued for the socket is shared, so `clear` gives
+/// the next head a buffer of its own.
+struct HeadBuffer {
+    private var kept: ByteBuffer?
+    /// A larger head's buffer is not kept (an idle connection holds this much at most).
+    static let largestKept = 2048
+
+    mutating func take(capacity: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
+        guard var buffer = kept else { return allocator.buffer(capacity: max(capacity, 256)) }
+        kept = nil
+        buffer.clear(minimumCapacity: capacity)
+        return buffer
+    }
+
+    mutating func keep(_ buffer: ByteBuffer) {
+        if buffer.capacity <= Self.largestKept { kept = buffer }
     }
 }
 
@@ -85,6 +138,7 @@ struct HTTP1BodyWriter {
 /// that carries a body gets `transfer-encoding: chunked` when it has no `content-length`, TRACE carries none.
 public struct HTTP1RequestWriter {
     private var body = HTTP1BodyWriter()
+    private var headBuffer = HeadBuffer()
 
     public init() {}
 
@@ -98,14 +152,20 @@ public struct HTTP1RequestWriter {
         default: expectation = .unlikely
         }
         body.frame(expectation, version: head.version, headers: &headers)
-        var buffer = allocator.buffer(capacity: 256)
-        buffer.writeString(head.method.rawValue)
-        buffer.writeInteger(UInt8(ascii: " "))
-        buffer.writeString(head.uri)
-        buffer.writeInteger(UInt8(ascii: " "))
-        HTTP1BodyWriter.write(head.version, to: &buffer)
-        buffer.writeStaticString("\r\n")
-        HTTP1BodyWriter.write(headers, to: &buffer)
+        let method = head.method.rawValue
+        let version = HTTP1BodyWriter.versionText(head.version)
+        let size = method.utf8.count + head.uri.utf8.count + version.utf8.count + 4 + HeadBytes.size(of: headers)
+        var buffer = headBuffer.take(capacity: size, allocator: allocator)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
+            var at = HeadBytes.copy(method, to: out, at: 0)
+            out[at] = UInt8(ascii: " ")
+            at = HeadBytes.copy(head.uri, to: out, at: at + 1)
+            out[at] = UInt8(ascii: " ")
+            at = HeadBytes.copy(version, to: out, at: at + 1)
+            at = HeadBytes.copy(UInt8(ascii: "\r"), UInt8(ascii: "\n"), to: out, at: at)
+            return HeadBytes.copy(headers, to: out, at: at)
+        }
+        headBuffer.keep(buffer)
         return buffer
     }
 
@@ -121,6 +181,7 @@ public struct HTTP1RequestWriter {
 /// HEAD (or CONNECT) request keeps its fields but sends no body.
 public struct HTTP1ResponseWriter {
     private var body = HTTP1BodyWriter()
+    private var headBuffer = HeadBuffer()
     /// The response being written answers a HEAD or CONNECT request.
     public private(set) var suppressesBody = false
 
@@ -133,21 +194,30 @@ public struct HTTP1ResponseWriter {
         let expectation: HTTP1BodyExpectation = method == .CONNECT || !head.status.mayHaveResponseBody ? .no : .yes
         body.frame(expectation, version: head.version, headers: &headers)
         if suppressesBody { body.suppressBody() }
-        var buffer = allocator.buffer(capacity: 256)
-        HTTP1BodyWriter.write(head.version, to: &buffer)
+        let version = HTTP1BodyWriter.versionText(head.version)
         let code = Int(head.status.code)
-        buffer.writeInteger(UInt8(ascii: " "))
-        if (100..<1000).contains(code) {
-            buffer.writeInteger(UInt8(48 + code / 100))
-            buffer.writeInteger(UInt8(48 + code / 10 % 10))
-            buffer.writeInteger(UInt8(48 + code % 10))
-        } else {
-            buffer.writeString(String(code))
+        // Three digits, as every status on the wire has; anything else is written as its number.
+        let digits = (100..<1000).contains(code) ? nil : String(code)
+        let reason = head.status.reasonPhrase
+        let size = version.utf8.count + (digits?.utf8.count ?? 3) + reason.utf8.count + 4 + HeadBytes.size(of: headers)
+        var buffer = headBuffer.take(capacity: size, allocator: allocator)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
+            var at = HeadBytes.copy(version, to: out, at: 0)
+            out[at] = UInt8(ascii: " ")
+            if let digits {
+                at = HeadBytes.copy(digits, to: out, at: at + 1)
+            } else {
+                out[at + 1] = UInt8(48 + code / 100)
+                out[at + 2] = UInt8(48 + code / 10 % 10)
+                out[at + 3] = UInt8(48 + code % 10)
+                at += 4
+            }
+            out[at] = UInt8(ascii: " ")
+            at = HeadBytes.copy(reason, to: out, at: at + 1)
+            at = HeadBytes.copy(UInt8(ascii: "\r"), UInt8(ascii: "\n"), to: out, at: at)
+            return HeadBytes.copy(headers, to: out, at: at)
         }
-        buffer.writeInteger(UInt8(ascii: " "))
-        buffer.writeString(head.status.reasonPhrase)
-        buffer.writeStaticString("\r\n")
-        HTTP1BodyWriter.write(headers, to: &buffer)
+        headBuffer.keep(buffer)
         return buffer
     }
 

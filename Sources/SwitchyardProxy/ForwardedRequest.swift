@@ -115,8 +115,13 @@ enum ForwardedRequest {
     /// Prepares an upstream response head for the client: hop-by-hop headers removed, the client's HTTP version.
     static func clientResponse(from head: HTTPResponseHead, version: HTTPVersion, keepAlive: Bool) -> HTTPResponseHead {
         let incoming = head.headers
-        let named = ConnectionHeader(incoming)
         let switching = head.status == .switchingProtocols
+        if keepAlive, !switching, version == .http1_1, head.version == version,
+            !incoming.contains(where: { isOneOf($0.name, responseDropped) })
+        {
+            return head  // nothing to take out or add (no `Connection`, so it names no other header)
+        }
+        let named = ConnectionHeader(incoming)
         var headers: [(String, String)] = []  // wrapped once, as in `make`
         headers.reserveCapacity(incoming.count + 2)
         for (name, value) in incoming where !isOneOf(name, responseDropped) && !named.lists(name) {

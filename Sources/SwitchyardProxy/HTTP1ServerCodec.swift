@@ -24,6 +24,12 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
     private var context: ChannelHandlerContext?
     /// The proxy handler right after this codec, called directly (see `ProxyHandler.codec`).
     var proxy: ProxyHandler?
+    /// Told of every read: a sign of life of the request being read (nil without idle and read timeouts).
+    private let clock: RequestClock?
+
+    init(clock: RequestClock? = nil) {
+        self.clock = clock
+    }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
@@ -35,6 +41,7 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !failed else { return }
+        clock?.bytesArrived(on: context.eventLoop)
         input.append(unwrapInboundIn(data))
         while !removed, !failed {
             let part: HTTPServerRequestPart?
@@ -82,6 +89,9 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
             HTTP1Output.write(writer.end(trailers, allocator: allocator).map(IOData.byteBuffer), context: context, promise: promise)
         }
     }
+
+    /// Flushes from this codec's place in the pipeline (the proxy handler's flushes skip a hop).
+    func flush() { context?.flush() }
 
     func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
         removed = true

@@ -16,7 +16,7 @@ extension ProxyHandler {
         headers.remove(name: "content-length")
         headers.replaceOrAdd(name: "connection", value: "close")
         send(.head(HTTPResponseHead(version: request.version, status: response.status, headers: headers)), context: context)
-        send(.body(.byteBuffer(response.body)), context: context); context.flush()
+        send(.body(.byteBuffer(response.body)), context: context); flushClient(context)
         let loop = context.eventLoop
         let handler = NIOLoopBound(self, eventLoop: loop)
         let generation = self.generation
@@ -35,6 +35,6 @@ extension ProxyHandler {
             context.close(promise: nil)
             return
         }
-        send(.body(.byteBuffer(buffer)), context: context); context.flush()
+        send(.body(.byteBuffer(buffer)), context: context); flushClient(context)
     }
 }

@@ -60,7 +60,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
                 }
                 let response = ForwardedRequest.clientResponse(from: head, version: request.version, keepAlive: true)
                 send(.head(response), context: context)
-                send(.end(nil), context: context); context.flush()
+                send(.end(nil), context: context); flushClient(context)
                 // The tunnel starts after the 101's end, so no HTTP part reaches it.
                 switchingProtocols = true
                 return
@@ -105,7 +105,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
             if !context.channel.isWritable {
                 // Pause first: the flush can make the channel writable again, which resumes reading.
                 upstream.pauseReading()
-                context.flush()
+                flushClient(context)
             }
         case .end(let trailers):
             if switchingProtocols { return switchToTunnel(upstream: upstream, context: context) }
@@ -156,7 +156,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
     func upstreamReadComplete() {
         guard responseUnflushed, let context else { return }
         responseUnflushed = false
-        context.flush()
+        flushClient(context)
     }
 
     /// Keeps a body part of a held response (`buffering`). Over `maxResponseBodyBytes` the client gets a 500

@@ -262,7 +262,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             send(.head(head), context: context)
             let written = context.eventLoop.makePromise(of: Void.self)
             send(.end(nil), promise: written, context: context)
-            context.flush()
+            flushClient(context)
             written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             return
         }
@@ -280,7 +280,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let refused, !(inExchange && responseStarted), context.channel.isActive {
             let headers = HTTPHeaders([("connection", "close"), ("content-length", "0")])
             send(.head(HTTPResponseHead(version: .http1_1, status: refused, headers: headers)), context: context)
-            send(.end(nil), context: context); context.flush()
+            send(.end(nil), context: context); flushClient(context)
         }
         context.close(promise: nil)
     }
@@ -294,6 +294,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// A request part: from the pipeline (an HTTP/2 stream's codec), or straight from the HTTP/1 codec before
     /// this handler.
     func received(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        inClientRead = true
         if !queued.isEmpty || (inExchange && requestEnded) {
             // A pipelined request: it waits until the response to the one before is complete. Reading goes on
             // (no epoll change per request, as a read-gating pipeline handler would cost) up to a bound.
@@ -320,8 +321,23 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        inClientRead = false
         if case .proxying(let upstream) = phase { upstream.flush() }
         context.fireChannelReadComplete()
+    }
+
+    /// True from a part of the client's request until its read completes: what goes upstream meanwhile is flushed
+    /// once, then (a request's head and its end in one read: one flush instead of three).
+    var inClientRead = false
+
+    /// Flushes the upstream connection now, or as the client's read completes.
+    func flushUpstream(_ upstream: UpstreamConnection) {
+        if !inClientRead { upstream.flush() }
+    }
+
+    /// Flushes the client's connection: from the HTTP/1 codec's place, or from this handler's.
+    func flushClient(_ context: ChannelHandlerContext) {
+        if let codec { codec.flush() } else { context.flush() }
     }
 
     func read(context: ChannelHandlerContext) {
@@ -357,6 +373,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         phase = .idle
         pending.removeAll()
+        inClientRead = false
         context.fireChannelInactive()
     }
 
@@ -401,7 +418,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         generation += 1
         inExchange = true
-        releaseExchange()
+        if exchangeHeld { releaseExchange() }
+        exchangeHeld = true
         request = head
         clock?.headRead(on: context.eventLoop)
         requestEnded = false
@@ -479,7 +497,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
             continueSent = true
-            send(.head(HTTPResponseHead(version: head.version, status: .continue)), context: context); context.flush()
+            send(.head(HTTPResponseHead(version: head.version, status: .continue)), context: context); flushClient(context)
         }
         phase = .readingBody(head, route)
         holdReads(false)
@@ -602,7 +620,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" })
             {
                 // Ask for the body now; the upstream request goes without Expect.
-                send(.head(HTTPResponseHead(version: head.version, status: .continue)), context: context); context.flush()
+                send(.head(HTTPResponseHead(version: head.version, status: .continue)), context: context); flushClient(context)
             }
             let upstreamHead = forwarded(head, to: server, by: balancer)
             self.mirrors = mirrors.compactMap {
@@ -655,7 +673,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             for part in pending { upstream.write(part) }
             // The capacity stays for the next request's head (one allocation less per request).
             pending.removeAll(keepingCapacity: true)
-            upstream.flush()
+            flushUpstream(upstream)
             let forwarding = server?.transport.forwarding
             if let timeout = forwarding == nil ? settings.responseHeaderTimeout : forwarding?.responseHeaderTimeout {
                 responseTimeout = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
@@ -686,7 +704,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .connecting, .deciding:
             pending.append(part)
         case .proxying(let upstream):
-            if case .end = part { upstream.writeAndFlush(part) } else { upstream.write(part) }
+            upstream.write(part)
+            if case .end = part { flushUpstream(upstream) }
         case .readingBody(let head, let route):
             pending.append(part)
             switch part {
@@ -774,7 +793,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             // The client has its whole answer once this flush is out: it is counted now, not when its request ends.
             recordExchange(status: sentStatus)
-            context.flush()
+            flushClient(context)
         }
     }
 
@@ -791,7 +810,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let close = !keepAlive
         let promise: EventLoopPromise<Void>? = close ? context.eventLoop.makePromise() : nil
         responseUnflushed = false
-        send(.end(trailers), promise: promise, context: context); context.flush()
+        send(.end(trailers), promise: promise, context: context); flushClient(context)
         releaseExchange()
         if let promise {
             queued.removeAll()
@@ -806,9 +825,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         drainQueued(context: context)
     }
 
+    /// Something of an exchange is held (from its head until `releaseExchange`).
+    var exchangeHeld = false
+
     /// Lets go of what an exchange holds: when its response has ended, so an idle keep-alive connection keeps
     /// nothing of it (10,000 idle connections), and again as the next request starts.
     func releaseExchange() {
+        exchangeHeld = false
         request = nil
         upstreamHead = nil
         middlewareContext = nil

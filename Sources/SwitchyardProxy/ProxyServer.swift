@@ -220,8 +220,7 @@ struct ConnectionSetUp: Sendable {
         // Under TLS a response's head and body go out as one record.
         if settings.isTLS { try sync.addHandler(FlushCoalescer(flushesPerTurn: false)) }
         let clock = RequestClock(idleTimeout: settings.idleTimeout, readTimeout: settings.readTimeout, writeTimeout: settings.writeTimeout)
-        if clock.isActive { try sync.addHandler(RequestClock.Watcher(clock)) }
-        let codec = HTTP1ServerCodec()
+        let codec = HTTP1ServerCodec(clock: clock.isActive ? clock : nil)
         let proxy = ProxyHandler(settings: settings, slot: slot, pool: pool.value, logger: logger, clock: clock.isActive ? clock : nil)
         try sync.addHandler(codec)
         try sync.addHandler(proxy)

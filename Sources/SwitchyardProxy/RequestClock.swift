@@ -3,7 +3,7 @@ import NIOCore
 /// `transport.respondingTimeouts` of an HTTP/1.1 connection, as Go's server keeps them for Traefik: `idleTimeout`
 /// while it waits for the next request (180 s), `readTimeout` from the request's first byte until its last one
 /// (60 s: slow headers and slow bodies alike), `writeTimeout` from a request's head until its response has been
-/// written (none by default). `RequestClock.Watcher` sits before the HTTP parser and reports bytes; the proxy
+/// written (none by default). the HTTP/1 codec reports bytes as it reads them; the proxy
 /// handler reports when a head and a whole request have been read and when the connection waits again.
 final class RequestClock {
     enum State { case waiting, reading, busy }
@@ -107,29 +107,7 @@ final class RequestClock {
             arm(at: now, on: loop)
         }
     }
-
-    /// Before the HTTP parser: every read is a sign of life of the request being read.
-    final class Watcher: ChannelInboundHandler, RemovableChannelHandler {
-        typealias InboundIn = ByteBuffer
-        let clock: RequestClock
-
-        init(_ clock: RequestClock) {
-            self.clock = clock
-        }
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            clock.bytesArrived(on: context.eventLoop)
-            context.fireChannelRead(data)
-        }
-
-        func handlerRemoved(context: ChannelHandlerContext) {
-            clock.stop()
-        }
-    }
 }
 
 @available(*, unavailable)
 extension RequestClock: Sendable {}
-
-@available(*, unavailable)
-extension RequestClock.Watcher: Sendable {}

@@ -155,10 +155,16 @@ public struct FailoverOnStatus: Sendable {
     public func matches(_ status: Int) -> Bool { statuses.contains { $0.contains(status) } }
 }
 
-/// A fallback to go to when the main service answers a status `failover.errors` names.
-public struct StatusFallback: Sendable {
+/// A fallback to go to when the main service answers a status `failover.errors` names. A class: a request holds it
+/// while it runs, and testing an optional reference is one comparison.
+public final class StatusFallback: Sendable {
     public let policy: FailoverOnStatus
     public let target: ServiceTarget
+
+    init(policy: FailoverOnStatus, target: ServiceTarget) {
+        self.policy = policy
+        self.target = target
+    }
 }
 
 extension ServiceTarget {

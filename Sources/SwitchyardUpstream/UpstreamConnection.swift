@@ -56,10 +56,14 @@ public final class UpstreamConnection {
 
     public func writeAndFlush(_ part: HTTPClientRequestPart, promise: EventLoopPromise<Void>? = nil) {
         handler.send(part, promise: promise)
-        channel.flush()
+        flush()
     }
 
-    public func flush() { channel.flush() }
+    /// Flushes from the handler's place in the pipeline (before it: the socket, or the stream's codec), one hop
+    /// shorter than from the pipeline's end.
+    public func flush() {
+        if let context = handler.context { context.flush() } else { channel.flush() }
+    }
 
     /// Stops reading the response (the client cannot take more yet); `resumeReading` starts again.
     public func pauseReading() { handler.readingPaused = true }

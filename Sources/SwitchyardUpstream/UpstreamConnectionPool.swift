@@ -90,15 +90,16 @@ public final class UpstreamConnectionPool {
         eventLoop.preconditionInEventLoop()
         connection.delegate = nil
         connection.handler.readingPaused = false
+        let list = idle[connection.poolKey]
         guard reusable, !connection.isStream, connection.isActive,
-            (idle[connection.poolKey]?.connections.count ?? 0) < connection.maxIdle ?? settings.maxIdlePerServer
+            (list?.connections.count ?? 0) < connection.maxIdle ?? settings.maxIdlePerServer
         else {
             connection.close()
             return
         }
         let now = NIODeadline.now()
         connection.idleSince = now
-        if let list = idle[connection.poolKey] {
+        if let list {
             list.connections.append(connection)
         } else {
             let list = IdleList()

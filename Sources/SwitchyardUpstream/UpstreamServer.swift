@@ -1,5 +1,6 @@
-/// One server behind a load balancer, parsed once from its URL when the table is compiled.
-public struct UpstreamServer: Sendable, Hashable, CustomStringConvertible {
+/// One server behind a load balancer, parsed once from its URL when the table is compiled. A class: a request holds
+/// its server for the whole exchange, and a copy of a struct of eight strings is eight retains.
+public final class UpstreamServer: Sendable, Hashable, CustomStringConvertible {
     public enum Scheme: String, Sendable, Hashable {
         case http
         case https
@@ -17,9 +18,9 @@ public struct UpstreamServer: Sendable, Hashable, CustomStringConvertible {
     /// `host[:port]` as it goes in a `Host` header when the client's host is not passed on.
     public let hostHeader: String
     /// Identity of the connection pool for this server (its address and transport).
-    public private(set) var poolKey: String
+    public let poolKey: String
     /// How it is reached (TLS settings for `https://`).
-    public private(set) var transport: UpstreamTransport = .standard
+    public let transport: UpstreamTransport
 
     public var description: String { url }
 
@@ -30,6 +31,24 @@ public struct UpstreamServer: Sendable, Hashable, CustomStringConvertible {
             case .invalid(let url, let reason): return "invalid server URL '\(url)': \(reason)"
             }
         }
+    }
+
+    public static func == (lhs: UpstreamServer, rhs: UpstreamServer) -> Bool {
+        lhs === rhs
+            || (lhs.url == rhs.url && lhs.weight == rhs.weight && lhs.pathPrefix == rhs.pathPrefix
+                && lhs.poolKey == rhs.poolKey && lhs.transport == rhs.transport)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(url)
+        hasher.combine(poolKey)
+    }
+
+    private init(_ server: UpstreamServer, transport: UpstreamTransport) {
+        (url, scheme, host, port) = (server.url, server.scheme, server.host, server.port)
+        (pathPrefix, weight, hostHeader) = (server.pathPrefix, server.weight, server.hostHeader)
+        self.transport = transport
+        self.poolKey = "\(server.scheme.rawValue)://\(server.hostHeader)@\(transport.key)"
     }
 
     public init(url: String, weight: Int = 1, preservePath: Bool = false) throws(ParseError) {
@@ -82,14 +101,12 @@ public struct UpstreamServer: Sendable, Hashable, CustomStringConvertible {
         let bracketed = host.contains(":") ? "[\(host)]" : String(host)
         self.hostHeader = portText == nil ? bracketed : "\(bracketed):\(port)"
         self.poolKey = "\(scheme.rawValue)://\(bracketed):\(port)"
+        self.transport = .standard
     }
 
     /// The same server reached with `transport`.
     public func using(_ transport: UpstreamTransport) -> UpstreamServer {
-        var server = self
-        server.transport = transport
-        server.poolKey = "\(scheme.rawValue)://\(hostHeader)@\(transport.key)"
-        return server
+        UpstreamServer(self, transport: transport)
     }
 
     /// The name sent in TLS SNI: the transport's `serverName`, else the host when it is a name (not an address).

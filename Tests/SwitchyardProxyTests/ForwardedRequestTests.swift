@@ -66,4 +66,16 @@ import Testing
         #expect(response.headers["connection"] == ["close"])
         #expect(response.headers["X-App"] == ["1"])
     }
+
+    @Test func aResponseWithNothingHopByHopGoesOnAsItIs() {
+        let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["Content-Length": "2", "X-App": "1"])
+        #expect(ForwardedRequest.clientResponse(from: head, version: .http1_1, keepAlive: true) == head)
+        let closing = ForwardedRequest.clientResponse(from: head, version: .http1_1, keepAlive: false)
+        #expect(closing.headers["connection"] == ["close"])
+        let old = ForwardedRequest.clientResponse(from: head, version: .http1_0, keepAlive: true)
+        #expect(old.version == .http1_0)
+        #expect(old.headers["connection"] == ["keep-alive"])
+        let named = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["Keep-Alive": "timeout=5", "X-App": "1"])
+        #expect(ForwardedRequest.clientResponse(from: named, version: .http1_1, keepAlive: true).headers.map(\.name) == ["X-App"])
+    }
 }

@@ -231,6 +231,28 @@ import Testing
         #expect(Self.response(custom, answering: nil) == "HTTP/1.1 599 Odd\r\nContent-Length: 0\r\n\r\n")
     }
 
+    @Test func aHeadStillQueuedIsNotOverwrittenByTheNext() {
+        var writer = HTTP1ResponseWriter()
+        let allocator = ByteBufferAllocator()
+        let first = writer.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: ["Content-Length": "0"]), answering: .GET, allocator: allocator)
+        _ = writer.end(nil, allocator: allocator)
+        // `first` is still held (queued for the socket): the next head gets a buffer of its own.
+        let second = writer.head(HTTPResponseHead(version: .http1_1, status: .notFound, headers: ["Content-Length": "0"]), answering: .GET, allocator: allocator)
+        _ = writer.end(nil, allocator: allocator)
+        #expect(String(buffer: first) == "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        #expect(String(buffer: second) == "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+        // Written out and let go: the next head reuses its memory, and carries nothing of the one before.
+        var lines: [String] = []
+        for status in [HTTPResponseStatus.accepted, .ok, .notModified] {
+            lines.append(String(buffer: writer.head(HTTPResponseHead(version: .http1_1, status: status), answering: .GET, allocator: allocator)))
+            _ = writer.end(nil, allocator: allocator)
+        }
+        #expect(lines == [
+            "HTTP/1.1 202 Accepted\r\ntransfer-encoding: chunked\r\n\r\n", "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n",
+            "HTTP/1.1 304 Not Modified\r\n\r\n",
+        ])
+    }
+
     @Test func theServerCodecAnswersAHeadRequestWithoutABodyAndHandsLeftoverBytesOn() throws {
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(HTTP1ServerCodec())
