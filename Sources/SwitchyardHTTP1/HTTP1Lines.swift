@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 import NIOHTTP1
 
@@ -33,15 +40,12 @@ enum HTTP1Lines {
     /// The offset of the CR of the next CRLF at or after `start`; nil when no line ends there yet. A LF without its
     /// CR is refused at once: a line it would end for one reader and not for another is how requests are smuggled.
     static func lineEnd(in bytes: UnsafeRawBufferPointer, from start: Int) throws -> Int? {
-        var index = start
-        while index < bytes.count {
-            if bytes[index] == 0x0A {
-                guard index > start, bytes[index - 1] == 0x0D else { throw HTTP1Malformed("a line ended by LF alone") }
-                return index - 1
-            }
-            index += 1
-        }
-        return nil
+        guard start < bytes.count, let base = bytes.baseAddress,
+            let found = memchr(base + start, 0x0A, bytes.count - start)
+        else { return nil }
+        let index = base.distance(to: UnsafeRawPointer(found))
+        guard index > start, bytes[index - 1] == 0x0D else { throw HTTP1Malformed("a line ended by LF alone") }
+        return index - 1
     }
 
     /// Header (or trailer) lines up to and including the empty line that ends them; nil if that line is not in

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import NIOCore
 import NIOHTTP1
 
@@ -100,6 +107,19 @@ public struct HTTP1RequestParser {
         return (HTTPRequestHead(version: version, method: method, uri: target, headers: HTTPHeaders(fields)), framing)
     }
 
+    /// The usual methods straight from their bytes; the others by name, as NIO knows them.
+    private static func method(_ bytes: UnsafeRawBufferPointer) -> HTTPMethod {
+        func bytesAre(_ name: StaticString) -> Bool {
+            name.utf8CodeUnitCount == bytes.count && memcmp(bytes.baseAddress!, name.utf8Start, bytes.count) == 0
+        }
+        if bytesAre("GET") { return .GET }
+        if bytesAre("POST") { return .POST }
+        if bytesAre("HEAD") { return .HEAD }
+        if bytesAre("PUT") { return .PUT }
+        if bytesAre("DELETE") { return .DELETE }
+        return HTTPMethod(rawValue: String(decoding: bytes, as: UTF8.self))
+    }
+
     /// `method SP request-target SP HTTP/1.x`.
     private static func requestLine(_ line: UnsafeRawBufferPointer) throws -> (HTTPMethod, String, HTTPVersion) {
         var methodEnd = 0
@@ -119,7 +139,7 @@ public struct HTTP1RequestParser {
             line[targetEnd + 3] == UInt8(ascii: "T"), line[targetEnd + 4] == UInt8(ascii: "P"), line[targetEnd + 5] == UInt8(ascii: "/"),
             line[targetEnd + 6] == UInt8(ascii: "1"), line[targetEnd + 7] == UInt8(ascii: "."), HTTP1Lines.isDigit(line[targetEnd + 8])
         else { throw HTTP1Malformed("a request line that is not `method target HTTP/1.x`") }
-        let method = HTTPMethod(rawValue: String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<methodEnd]), as: UTF8.self))
+        let method = Self.method(UnsafeRawBufferPointer(rebasing: line[0..<methodEnd]))
         let target = String(decoding: UnsafeRawBufferPointer(rebasing: line[targetStart..<targetEnd]), as: UTF8.self)
         return (method, target, HTTPVersion(major: 1, minor: Int(line[targetEnd + 8] - 48)))
     }

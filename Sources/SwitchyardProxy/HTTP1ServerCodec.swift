@@ -31,7 +31,13 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
         self.clock = clock
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    /// The channel's allocator, kept: `context.channel` is an existential copied and retained on every use.
+    private var allocator = ByteBufferAllocator()
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        allocator = context.channel.allocator
+    }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         self.context = nil
@@ -72,7 +78,6 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
-        let allocator = context.channel.allocator
         switch part {
         case .head(let head):
             let code = head.status.code

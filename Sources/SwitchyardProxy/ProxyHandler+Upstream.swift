@@ -102,7 +102,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
             }
             send(.body(.byteBuffer(buffer)), context: context)
             responseUnflushed = true
-            if !context.channel.isWritable {
+            if !clientWritable {
                 // Pause first: the flush can make the channel writable again, which resumes reading.
                 upstream.pauseReading()
                 flushClient(context)

@@ -199,6 +199,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        clientWritable = context.channel.isWritable
         if let clock {
             clock.onTimeout = { [weak self] reading in self?.timedOut(reading: reading) }
             clock.onWriteTimeout = { [weak self] in
@@ -353,8 +354,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
+        clientWritable = context.channel.isWritable
         if case .proxying(let upstream) = phase {
-            if context.channel.isWritable { upstream.resumeReading() } else { upstream.pauseReading() }
+            if clientWritable { upstream.resumeReading() } else { upstream.pauseReading() }
         }
         context.fireChannelWritabilityChanged()
     }
@@ -376,6 +378,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         inClientRead = false
         context.fireChannelInactive()
     }
+
+    /// The client's channel takes more writes (as it was when this handler was added, then as its events tell).
+    var clientWritable = true
 
     /// Reading stops while the upstream cannot take more, or while too many pipelined parts wait.
     var readAllowed: Bool { !readsHeld && queued.count < Self.maximumQueuedParts }

@@ -33,9 +33,10 @@ public indirect enum Matcher: Sendable {
         case .hostRegexp(let regex):
             return regex.matches(request.host)
         case .path(let path):
-            return request.path == path
+            // Bytes, as Traefik compares them (and without String's character-by-character path for a Substring).
+            return request.path.utf8.elementsEqual(path.utf8)
         case .pathPrefix(let prefix):
-            return request.path.hasPrefix(prefix)
+            return request.path.utf8.starts(with: prefix.utf8)
         case .pathRegexp(let regex):
             return regex.matches(request.path)
         case .method(let method):

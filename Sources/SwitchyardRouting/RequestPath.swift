@@ -52,21 +52,25 @@ public enum RequestPath {
         case refused(String)
     }
 
-    /// The path (without the query) checked and cleaned; `sanitize` removes dot segments and repeated slashes.
-    public static func clean(_ path: Substring, allowed: EncodedCharacters, sanitize: Bool) -> Outcome {
-        let bytes = path.utf8
-        // The common path has no `%`, no dot segment and no `//`: one scan, nothing copied.
-        var needsWork = false
+    private static func needsCleaning<Bytes: Collection<UInt8>>(_ bytes: Bytes, sanitize: Bool) -> Bool {
         var previous: UInt8 = 0
         for byte in bytes {
             if byte == UInt8(ascii: "%") || (sanitize && byte == UInt8(ascii: "/") && previous == UInt8(ascii: "/"))
                 || (sanitize && byte == UInt8(ascii: ".") && previous == UInt8(ascii: "/"))
             {
-                needsWork = true
-                break
+                return true
             }
             previous = byte
         }
+        return false
+    }
+
+    /// The path (without the query) checked and cleaned; `sanitize` removes dot segments and repeated slashes.
+    public static func clean(_ path: Substring, allowed: EncodedCharacters, sanitize: Bool) -> Outcome {
+        let bytes = path.utf8
+        // The common path has no `%`, no dot segment and no `//`: one scan, nothing copied.
+        let needsWork = bytes.withContiguousStorageIfAvailable { needsCleaning($0, sanitize: sanitize) }
+            ?? needsCleaning(Array(bytes), sanitize: sanitize)
         guard needsWork else { return .unchanged }
         // Percent-encodings: refused, decoded (unreserved) or upper-cased.
         var decoded: [UInt8] = []

@@ -408,7 +408,7 @@ public final class EntryPointRoutes: Sendable {
 
     /// The routes a request for `host` is evaluated against, in order.
     public func candidates(forHost host: String) -> [Route] {
-        byHost[host] ?? anyHost
+        byHost.isEmpty ? anyHost : byHost[host] ?? anyHost
     }
 
     /// The first route whose rule matches, or nil (the proxy answers 404).

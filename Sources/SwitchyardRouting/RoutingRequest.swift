@@ -26,7 +26,7 @@ public struct RoutingRequest {
         }
         if let mark = pathAndQuery.utf8.firstIndex(of: UInt8(ascii: "?")) {
             self.path = pathAndQuery[..<mark]
-            self.query = pathAndQuery[pathAndQuery.index(after: mark)...]
+            self.query = pathAndQuery[pathAndQuery.utf8.index(after: mark)...]
         } else {
             self.path = pathAndQuery
             self.query = nil
@@ -42,18 +42,25 @@ public struct RoutingRequest {
     /// (no grapheme breaking), and copies nothing when the host is already in that form.
     static func normalizedHost(_ authority: Substring) -> String {
         let bytes = authority.utf8
-        var end = bytes.endIndex
-        if bytes.first == UInt8(ascii: "[") {
-            if let close = bytes.firstIndex(of: UInt8(ascii: "]")) { end = bytes.index(after: close) }
-        } else if let colon = bytes.lastIndex(of: UInt8(ascii: ":")) {
-            end = colon
+        // One pass over the bytes: where the host ends, and whether it needs lowercasing.
+        let scan: (length: Int, plain: Bool)? = bytes.withContiguousStorageIfAvailable { raw in
+            var length = raw.count
+            if raw.first == UInt8(ascii: "[") {
+                if let close = raw.firstIndex(of: UInt8(ascii: "]")) { length = close + 1 }
+            } else if let colon = raw.lastIndex(of: UInt8(ascii: ":")) {
+                length = colon
+            }
+            if length > 0, raw[length - 1] == UInt8(ascii: ".") { length -= 1 }
+            var plain = true
+            for byte in raw[..<length] where byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") || byte >= 0x80 {
+                plain = false
+                break
+            }
+            return (length, plain)
         }
-        if end > bytes.startIndex, bytes[bytes.index(before: end)] == UInt8(ascii: ".") { end = bytes.index(before: end) }
-        let host = authority[..<end]
-        if host.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") || $0 >= 0x80 }) {
-            return host.lowercased()
-        }
-        return String(host)
+        guard let scan else { return normalizedHost(Substring(String(authority))) }  // made contiguous
+        let host = authority[..<bytes.index(bytes.startIndex, offsetBy: scan.length)]
+        return scan.plain ? String(host) : host.lowercased()
     }
 
     /// Values of the query parameter `name` (percent-decoding `+` and `%XX`).

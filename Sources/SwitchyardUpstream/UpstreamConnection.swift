@@ -98,7 +98,13 @@ class UpstreamHandler: RemovableChannelHandler {
     private var heldRead = false
     var context: ChannelHandlerContext?
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    /// The channel's allocator, kept: `context.channel` is an existential copied and retained on every use.
+    var allocator = ByteBufferAllocator()
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        allocator = context.channel.allocator
+    }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
@@ -174,7 +180,6 @@ final class HTTP1UpstreamHandler: UpstreamHandler, ChannelDuplexHandler {
             promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
-        let allocator = context.channel.allocator
         switch part {
         case .head(let head):
             parser.answersHead = head.method == .HEAD
