@@ -19,6 +19,8 @@ public struct HTTP1ResponseParser {
     private var state = State.head
     /// Set when a HEAD request goes out: its response has no body whatever its headers say.
     public var answersHead = false
+    /// The bytes of the head `next` just returned, as the server sent them; nil after any other part.
+    public private(set) var headBytes: ByteBuffer?
 
     public init() {}
 
@@ -31,6 +33,7 @@ public struct HTTP1ResponseParser {
     /// The next part in `buffer`, consuming its bytes; nil when more bytes are needed (or the connection was
     /// upgraded). Throws `HTTP1Malformed` on a malformed response; the parser then stays failed.
     public mutating func next(_ buffer: inout ByteBuffer) throws -> HTTPClientResponsePart? {
+        headBytes = nil  // a slice of the connection's read buffer: kept no longer than the part it came with
         do {
             return try step(&buffer)
         } catch {
@@ -50,10 +53,12 @@ public struct HTTP1ResponseParser {
         while true {
             switch state {
             case .head:
+                let before = buffer
                 guard let (head, framing) = try Self.readHead(&buffer) else { return nil }
                 let code = Int(head.status.code)
                 if (100..<200).contains(code) && code != 101 { continue }  // informational: for the proxy alone
                 state = try bodyState(of: code, framing)
+                headBytes = before.getSlice(at: before.readerIndex, length: buffer.readerIndex - before.readerIndex)
                 return .head(head)
             case .body(var reader):
                 guard let part = try reader.next(&buffer) else {

@@ -221,6 +221,17 @@ public struct HTTP1ResponseWriter {
         return buffer
     }
 
+    /// Takes `head` to go out as the server's bytes of it, when they are what `head` would be written as: HTTP/1.1,
+    /// a status with a body, framed by Content-Length alone. False: write `head` instead.
+    public mutating func passHead(_ head: HTTPResponseHead, answering method: HTTPMethod?) -> Bool {
+        guard head.version == .http1_1, method != .CONNECT, head.status.mayHaveResponseBody,
+            head.headers.contains(name: "content-length"), !head.headers.contains(name: "transfer-encoding")
+        else { return false }
+        suppressesBody = method == .HEAD
+        body.suppressBody()
+        return true
+    }
+
     public func body(_ data: IOData, allocator: ByteBufferAllocator) -> IOData? { body.body(data, allocator: allocator) }
 
     public mutating func end(_ trailers: HTTPHeaders?, allocator: ByteBufferAllocator) -> ByteBuffer? {

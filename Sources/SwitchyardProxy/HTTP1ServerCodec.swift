@@ -68,6 +68,15 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// The end of a read goes straight to the proxy handler (the pipeline's tail after it does nothing with it).
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if let proxy, let proxyContext = proxy.context {
+            proxy.readComplete(context: proxyContext)
+        } else {
+            context.fireChannelReadComplete()
+        }
+    }
+
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         send(unwrapOutboundIn(data), promise: promise)
     }
@@ -93,6 +102,15 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
         case .end(let trailers):
             HTTP1Output.write(writer.end(trailers, allocator: allocator).map(IOData.byteBuffer), context: context, promise: promise)
         }
+    }
+
+    /// Writes a response head as the server's own `bytes` of it, when the writer finds them framed as it would
+    /// frame `head`; false when `head` must be written instead.
+    func passHead(_ head: HTTPResponseHead, bytes: ByteBuffer) -> Bool {
+        guard let context, writer.passHead(head, answering: methods.first) else { return false }
+        methods.removeFirst()
+        context.write(wrapOutboundOut(bytes), promise: nil)
+        return true
     }
 
     /// Flushes from this codec's place in the pipeline (the proxy handler's flushes skip a hop).

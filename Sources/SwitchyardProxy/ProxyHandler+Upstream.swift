@@ -36,6 +36,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
                 upstream.close()
                 return
             }
+            let serverHead = head
             var head = head
             originStatus = Int(head.status.code)
             if let errorPageStatus { head.status = HTTPResponseStatus(statusCode: errorPageStatus) }
@@ -84,7 +85,9 @@ extension ProxyHandler: UpstreamConnectionDelegate {
                 heldResponse = [.head(response)]
                 heldBytes = 0
             } else {
-                send(.head(response), context: context)
+                if !passedAsSent(response, serverHead: serverHead, upstream: upstream) {
+                    send(.head(response), context: context)
+                }
                 responseUnflushed = true
             }
         case .body(var buffer):
@@ -149,6 +152,16 @@ extension ProxyHandler: UpstreamConnectionDelegate {
             }
             finishRequest(context: context, trailers: trailers)
         }
+    }
+
+    /// The server's own bytes of the head go to the client when nothing changed the head on the way and its framing
+    /// stays (one serialisation fewer per response).
+    func passedAsSent(_ response: HTTPResponseHead, serverHead: HTTPResponseHead, upstream: UpstreamConnection) -> Bool {
+        guard let codec, let bytes = upstream.headBytes, response.status == serverHead.status,
+            response.version == serverHead.version, response.headers.count == serverHead.headers.count,
+            zip(response.headers, serverHead.headers).allSatisfy({ $0.name == $1.name && $0.value == $1.value })
+        else { return false }
+        return codec.passHead(response, bytes: bytes)
     }
 
     /// What one read from the server made goes out now: a streamed response (server-sent events, long polls,

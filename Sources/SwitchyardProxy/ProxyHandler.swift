@@ -322,9 +322,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        readComplete(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    /// The client's read is over: what it sent upstream goes out. Called by the HTTP/1 codec directly.
+    func readComplete(context: ChannelHandlerContext) {
         inClientRead = false
         if case .proxying(let upstream) = phase { upstream.flush() }
-        context.fireChannelReadComplete()
     }
 
     /// True from a part of the client's request until its read completes: what goes upstream meanwhile is flushed

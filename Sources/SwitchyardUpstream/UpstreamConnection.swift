@@ -47,6 +47,9 @@ public final class UpstreamConnection {
         set { handler.delegate = newValue }
     }
 
+    /// The bytes of the response head just handed to the delegate, as the server sent them (HTTP/1 only).
+    public var headBytes: ByteBuffer? { handler.headBytes }
+
     public var isActive: Bool { channel.isActive }
     public var isWritable: Bool { channel.isWritable }
 
@@ -111,14 +114,16 @@ class UpstreamHandler: RemovableChannelHandler {
         context.leavePipeline(removalToken: removalToken)
     }
 
+    var headBytes: ByteBuffer? { nil }
+
     /// Writes a request part (without flushing).
     func send(_ part: HTTPClientRequestPart, promise: EventLoopPromise<Void>?) {
         fatalError("subclasses send")
     }
 
+    /// Not passed on: this handler is the pipeline's last but its tail, which does nothing with it.
     func channelReadComplete(context: ChannelHandlerContext) {
         delegate?.upstreamReadComplete()
-        context.fireChannelReadComplete()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -174,6 +179,8 @@ final class HTTP1UpstreamHandler: UpstreamHandler, ChannelDuplexHandler {
     private var writer = HTTP1RequestWriter()
     private var input = HTTP1Input()
     private var removed = false
+
+    override var headBytes: ByteBuffer? { parser.headBytes }
 
     override func send(_ part: HTTPClientRequestPart, promise: EventLoopPromise<Void>?) {
         guard let context else {

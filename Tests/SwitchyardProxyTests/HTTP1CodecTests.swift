@@ -231,6 +231,32 @@ import Testing
         #expect(Self.response(custom, answering: nil) == "HTTP/1.1 599 Odd\r\nContent-Length: 0\r\n\r\n")
     }
 
+    @Test func theServersBytesOfAHeadPassWhenTheirFramingStays() throws {
+        var parser = HTTP1ResponseParser()
+        var bytes = ByteBuffer(string: "HTTP/1.1 200 Fine\r\nContent-Length:2\r\nX-A: 1 \r\n\r\nok")
+        guard case .head(let head)? = try parser.next(&bytes) else { Issue.record("no head"); return }
+        #expect(parser.headBytes.map { String(buffer: $0) } == "HTTP/1.1 200 Fine\r\nContent-Length:2\r\nX-A: 1 \r\n\r\n")
+        _ = try parser.next(&bytes)
+        #expect(parser.headBytes == nil)  // kept no longer than its part
+        var writer = HTTP1ResponseWriter()
+        let forGet = writer.passHead(head, answering: .GET)
+        #expect(forGet && !writer.suppressesBody)
+        let forHead = writer.passHead(head, answering: .HEAD)
+        #expect(forHead && writer.suppressesBody)
+        let forConnect = writer.passHead(head, answering: .CONNECT)
+        #expect(!forConnect)
+        let refused: [HTTPResponseHead] = [
+            HTTPResponseHead(version: .http1_1, status: .ok, headers: ["Transfer-Encoding": "chunked"]),
+            HTTPResponseHead(version: .http1_1, status: .ok, headers: [:]),
+            HTTPResponseHead(version: .http1_1, status: .noContent, headers: ["Content-Length": "0"]),
+            HTTPResponseHead(version: .http1_0, status: .ok, headers: ["Content-Length": "2"]),
+        ]
+        for head in refused {
+            let passed = writer.passHead(head, answering: .GET)
+            #expect(!passed, "\(head)")
+        }
+    }
+
     @Test func aHeadStillQueuedIsNotOverwrittenByTheNext() {
         var writer = HTTP1ResponseWriter()
         let allocator = ByteBufferAllocator()
