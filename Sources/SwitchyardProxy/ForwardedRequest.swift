@@ -155,14 +155,14 @@ enum ForwardedRequest {
     }
 
     static func forwardedPort(host: String, scheme: String) -> String {
-        let bytes = host.utf8
-        if let colon = bytes.lastIndex(of: UInt8(ascii: ":")), bytes.last != UInt8(ascii: "]") {
-            let port = bytes[bytes.index(after: colon)...]
-            if !port.isEmpty, port.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
-                return String(Substring(host.utf8[bytes.index(after: colon)...]))
-            }
+        let named = host.utf8.withContiguousStorageIfAvailable { bytes -> String? in
+            guard let colon = bytes.lastIndex(of: UInt8(ascii: ":")), bytes.last != UInt8(ascii: "]") else { return nil }
+            let port = bytes[(colon + 1)...]
+            guard !port.isEmpty, port.allSatisfy({ $0 &- UInt8(ascii: "0") < 10 }) else { return nil }
+            return String(decoding: UnsafeBufferPointer(rebasing: port), as: UTF8.self)
         }
-        return scheme == "https" ? "443" : "80"
+        if let named { return named ?? (scheme == "https" ? "443" : "80") }
+        return forwardedPort(host: String(decoding: Array(host.utf8), as: UTF8.self), scheme: scheme)  // made contiguous
     }
 
     /// ASCII case-insensitive comparison with a lowercase name, without allocating.

@@ -9,7 +9,7 @@ extension ProxyHandler {
     /// Switches the response to the negotiated encoding when it qualifies: no length (the body changes), the
     /// encoding named, `Vary: Accept-Encoding`. HTTP/1.0 clients get the body as it is (no chunked framing).
     func startCompressionIfAsked(_ response: inout HTTPResponseHead, request: HTTPRequestHead) {
-        guard let policy = middlewareContext?.scope.compression, request.version != .http1_0,
+        guard let policy = scope?.compression, request.version != .http1_0,
             policy.applies(to: response, request: request)
         else { return }
         guard let encoder = BodyEncoders.make(policy.encoding) else { return }

@@ -9,7 +9,7 @@ extension ProxyHandler {
     /// A 502 or 504 the proxy makes itself (the server could not be reached, or did not answer in time) gets the
     /// `errors` middleware's page as a server's answer would; false when no page applies.
     func answerWithErrorPage(_ status: Int, context: ChannelHandlerContext) -> Bool {
-        guard errorPageStatus == nil, let policy = middlewareContext?.scope.errorPages as? ErrorPagesPolicy,
+        guard errorPageStatus == nil, let policy = scope?.errorPages as? ErrorPagesPolicy,
             policy.matches(status)
         else { return false }
         return fetchErrorPage(policy, status: status, context: context)

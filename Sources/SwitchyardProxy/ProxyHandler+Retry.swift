@@ -11,7 +11,7 @@ extension ProxyHandler {
     /// of the body went out, or the body was kept to send again. Returns false when the caller must answer the
     /// failure itself.
     func retry(afterNetworkError: Bool, status: Int?, context: ChannelHandlerContext) -> Bool {
-        guard let request, let balancer, !bodyForwarded || replay != nil, let scope = middlewareContext?.scope else {
+        guard let request, let balancer, !bodyForwarded || replay != nil, let scope else {
             return false
         }
         var delay: Int64 = 0

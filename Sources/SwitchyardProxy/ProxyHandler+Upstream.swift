@@ -20,7 +20,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
                 upstream.close()
                 return
             }
-            if let scope = middlewareContext?.scope,
+            if let scope,
                 scope.retry?.retries(status: Int(head.status.code)) == true || scope.buffering?.retries(
                     afterNetworkError: false, status: Int(head.status.code), attempts: attempt) == true,
                 retry(afterNetworkError: false, status: Int(head.status.code), context: context)
@@ -29,7 +29,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
                 upstream.close()
                 return
             }
-            if errorPageStatus == nil, let policy = middlewareContext?.scope.errorPages as? ErrorPagesPolicy,
+            if errorPageStatus == nil, let policy = scope?.errorPages as? ErrorPagesPolicy,
                 policy.matches(Int(head.status.code)), fetchErrorPage(policy, status: Int(head.status.code), context: context)
             {
                 upstream.delegate = nil
@@ -72,16 +72,16 @@ extension ProxyHandler: UpstreamConnectionDelegate {
             var response = ForwardedRequest.clientResponse(from: head, version: request.version, keepAlive: keepAlive)
             for cookie in setCookies { response.headers.add(name: "Set-Cookie", value: cookie) }
             startCompressionIfAsked(&response, request: request)
-            if let route, let middlewareContext {
+            if scope != nil, let route, let middlewareContext {
                 for middleware in route.middlewares.reversed() {
                     middleware.handleResponse(&response, request: request, context: middlewareContext)
                 }
             }
-            middlewareContext?.scope.responseStatus = Int(response.status.code)
+            scope?.responseStatus = Int(response.status.code)
             sentStatus = Int(response.status.code)
             // Kept for the observers only: a second reference would make the encoder copy the headers to frame them.
             if !settings.observers.isEmpty { sentHeaders = response.headers }
-            if middlewareContext?.scope.buffering?.holdsResponse == true {
+            if scope?.buffering?.holdsResponse == true {
                 heldResponse = [.head(response)]
                 heldBytes = 0
             } else {
@@ -143,7 +143,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
                 merged.add(contentsOf: moved)
                 trailers = merged
             }
-            if middlewareContext?.scope.grpcWeb != nil {
+            if scope?.grpcWeb != nil {
                 // gRPC-Web: the trailers travel as the body's last frame.
                 var frame = context.channel.allocator.buffer(capacity: 64)
                 frame.writeBytes(GrpcWebExchange.trailerFrame(trailers ?? HTTPHeaders()))
@@ -177,7 +177,7 @@ extension ProxyHandler: UpstreamConnectionDelegate {
     func hold(_ buffer: ByteBuffer, upstream: UpstreamConnection, context: ChannelHandlerContext) {
         heldBytes += Int64(buffer.readableBytes)
         heldResponse?.append(.body(.byteBuffer(buffer)))
-        let limit = middlewareContext?.scope.buffering?.maxResponseBytes ?? 0
+        let limit = scope?.buffering?.maxResponseBytes ?? 0
         if limit > 0, heldBytes > limit {
             logger.debug("response over maxResponseBodyBytes", metadata: ["router": "\(route?.name ?? "")", "limit": "\(limit)"])
             upstream.delegate = nil

@@ -49,6 +49,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var request: HTTPRequestHead?
     var route: Route?
     var middlewareContext: MiddlewareContext?
+    /// The middlewares' scope of the exchange (`middlewareContext.scope`), kept apart: testing an optional reference
+    /// is one comparison, where reaching into the optional context copies it.
+    var scope: RequestScope?
     var pending: [HTTPClientRequestPart] = []
     var requestEnded = false
     var responseStarted = false
@@ -84,7 +87,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var setCookies: [String] = []
     /// Tells passive health checking that the current server failed this request.
     func recordServerFailure() {
-        middlewareContext?.scope.upstreamFailed = true
+        scope?.upstreamFailed = true
         guard let balancer, let health = balancer.health, health.passive != nil, let server,
             let index = balancer.servers.firstIndex(of: server), health.recordFailure(index)
         else { return }
@@ -120,7 +123,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func releaseInFlight() {
         if let (load, index) = inFlight { load.ended(index) }
         inFlight = nil
-        middlewareContext?.scope.complete()
+        scope?.complete()
     }
 
     /// When the exchange began (uptime; 0 when nothing counts it), and what went each way, for the traffic
@@ -151,7 +154,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             clientIP: clientIP, clientPort: context?.channel.remoteAddress?.port ?? 0, status: status,
             originStatus: originStatus, responseHeaders: sentHeaders, duration: elapsed, started: exchangeStartWall,
             requestBytes: requestBytes, responseBytes: responseBytes, retries: attempt - 1, tableVersion: slot.table.version,
-            username: middlewareContext?.scope.username)
+            username: scope?.username)
         for observer in settings.observers { observer.exchangeEnded(record) }
     }
 
@@ -479,6 +482,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 scheme: settings.scheme, eventLoop: context.eventLoop)
             if settings.isTLS { middlewareContext.clientCertificate = peerCertificate(context) }
             self.middlewareContext = middlewareContext
+            scope = middlewareContext.scope
             if let limit = route.requestBodyLimit, !isUpgradeRequest {
                 return readBodyFirst(head, route: route, limit: limit, context: context)
             }
@@ -502,7 +506,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if length == nil && !head.headers.contains(name: "transfer-encoding") || length == 0 {
             // No body: nothing to wait for.
-            middlewareContext?.scope.requestBody = context.channel.allocator.buffer(capacity: 0)
+            scope?.requestBody = context.channel.allocator.buffer(capacity: 0)
             return runMiddlewares(head, route: route, context: context)
         }
         if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
@@ -517,7 +521,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func bodyRead(_ head: HTTPRequestHead, route: Route, context: ChannelHandlerContext) {
         var body = context.channel.allocator.buffer(capacity: Int(bodyReadBytes))
         for case .body(.byteBuffer(let part)) in pending { body.writeImmutableBuffer(part) }
-        middlewareContext?.scope.requestBody = body
+        scope?.requestBody = body
         replay = pending
         replayBytes = bodyReadBytes
         phase = .idle
@@ -529,7 +533,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func bodyTooLarge(_ head: HTTPRequestHead, route: Route, context: ChannelHandlerContext) {
         keepAlive = false
         pending.removeAll()
-        middlewareContext?.scope.requestBodyTooLarge = true
+        scope?.requestBodyTooLarge = true
         phase = .idle
         runMiddlewares(head, route: route, context: context)
     }
@@ -619,7 +623,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 load.began(index)
                 inFlight = (load, index)
             }
-            if let policy = middlewareContext?.scope.retry {
+            if let policy = scope?.retry {
                 if policy.timeout > 0 { firstTry = .now() }
                 if policy.replayBodyBytes > 0 { keepBodyForReplay(upTo: policy.replayBodyBytes) }
             }
@@ -789,7 +793,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         // Upgrade requests leave the decoder stopped; the connection cannot carry another request.
         if isUpgradeRequest { keepAlive = false }
         if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
-        middlewareContext?.scope.responseStatus = Int(status.code)
+        scope?.responseStatus = Int(status.code)
         sentStatus = Int(status.code)
         if !settings.observers.isEmpty { sentHeaders = headers }
         send(.head(HTTPResponseHead(version: request.version, status: status, headers: headers)), context: context)
@@ -845,6 +849,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         request = nil
         upstreamHead = nil
         middlewareContext = nil
+        scope = nil
         server = nil
         balancer = nil
         sentHeaders = HTTPHeaders()

@@ -20,7 +20,7 @@ extension UpstreamConnectionDelegate {
 public final class UpstreamConnection {
     public let channel: any Channel
     let handler: UpstreamHandler
-    let poolKey: String
+    let poolKey: PoolKey
     var idleSince: NIODeadline?
     /// True when the pool lent this connection after an earlier exchange: the server may have closed it meanwhile.
     public internal(set) var wasReused = false
@@ -31,7 +31,7 @@ public final class UpstreamConnection {
     let idleTimeout: TimeAmount?
 
     init(
-        channel: any Channel, handler: UpstreamHandler, poolKey: String, isStream: Bool = false, maxIdle: Int? = nil,
+        channel: any Channel, handler: UpstreamHandler, poolKey: PoolKey, isStream: Bool = false, maxIdle: Int? = nil,
         idleTimeout: TimeAmount? = nil
     ) {
         self.channel = channel

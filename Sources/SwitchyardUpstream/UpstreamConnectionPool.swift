@@ -22,7 +22,7 @@ public final class UpstreamConnectionPool {
 
     public let eventLoop: any EventLoop
     public let settings: Settings
-    private var idle: [String: IdleList] = [:]
+    private var idle: [PoolKey: IdleList] = [:]
 
     /// The idle connections to one server, the most recently released last. A class: taking and releasing one mutate
     /// it in place, where an array kept as a dictionary's value goes through accessors that allocate each time.
@@ -72,7 +72,7 @@ public final class UpstreamConnectionPool {
     /// An idle kept-alive connection to `server`, if there is one: the common case, answered without a future.
     public func takeIdle(_ server: UpstreamServer) -> UpstreamConnection? {
         eventLoop.preconditionInEventLoop()
-        guard let list = idle[server.poolKey] else { return nil }
+        guard let list = idle[server.idleKey] else { return nil }
         let now = NIODeadline.now()
         while let connection = list.connections.popLast() {
             if connection.isActive, let since = connection.idleSince, now - since < idleTimeout(of: connection) {
@@ -161,7 +161,7 @@ public final class UpstreamConnectionPool {
     public var idleCount: Int { idle.values.reduce(0) { $0 + $1.connections.count } }
 
     private func connect(_ server: UpstreamServer) -> EventLoopFuture<UpstreamConnection> {
-        let key = server.poolKey
+        let key = server.idleKey
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(server.transport.forwarding?.dialTimeout ?? settings.connectTimeout)
             .channelOption(.socketOption(.so_keepalive), value: 1)
@@ -208,7 +208,7 @@ public final class UpstreamConnectionPool {
                 do {
                     let stream = try result.get()
                     let handler = try stream.pipeline.syncOperations.handler(type: StreamUpstreamHandler.self)
-                    promise.assumeIsolated().succeed(UpstreamConnection(channel: stream, handler: handler, poolKey: key, isStream: true))
+                    promise.assumeIsolated().succeed(UpstreamConnection(channel: stream, handler: handler, poolKey: server.idleKey, isStream: true))
                 } catch {
                     promise.fail(error)
                 }

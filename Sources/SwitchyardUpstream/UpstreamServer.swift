@@ -19,6 +19,8 @@ public final class UpstreamServer: Sendable, Hashable, CustomStringConvertible {
     public let hostHeader: String
     /// Identity of the connection pool for this server (its address and transport).
     public let poolKey: String
+    /// The same, with its hash computed once (the idle pool is looked up twice per request).
+    let idleKey: PoolKey
     /// How it is reached (TLS settings for `https://`).
     public let transport: UpstreamTransport
 
@@ -49,6 +51,7 @@ public final class UpstreamServer: Sendable, Hashable, CustomStringConvertible {
         (pathPrefix, weight, hostHeader) = (server.pathPrefix, server.weight, server.hostHeader)
         self.transport = transport
         self.poolKey = "\(server.scheme.rawValue)://\(server.hostHeader)@\(transport.key)"
+        self.idleKey = PoolKey(poolKey)
     }
 
     public init(url: String, weight: Int = 1, preservePath: Bool = false) throws(ParseError) {
@@ -101,6 +104,7 @@ public final class UpstreamServer: Sendable, Hashable, CustomStringConvertible {
         let bracketed = host.contains(":") ? "[\(host)]" : String(host)
         self.hostHeader = portText == nil ? bracketed : "\(bracketed):\(port)"
         self.poolKey = "\(scheme.rawValue)://\(bracketed):\(port)"
+        self.idleKey = PoolKey(poolKey)
         self.transport = .standard
     }
 
@@ -115,4 +119,20 @@ public final class UpstreamServer: Sendable, Hashable, CustomStringConvertible {
         let isAddress = host.contains(":") || host.split(separator: ".").allSatisfy { UInt8($0) != nil }
         return isAddress ? nil : host
     }
+}
+
+/// A pool key whose hash is computed once, when its server is parsed: hashing the text again on every lookup
+/// costs more than the lookup.
+struct PoolKey: Hashable, Sendable {
+    let text: String
+    private let hash: Int
+
+    init(_ text: String) {
+        self.text = text
+        self.hash = text.hashValue
+    }
+
+    static func == (lhs: PoolKey, rhs: PoolKey) -> Bool { lhs.hash == rhs.hash && lhs.text == rhs.text }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
 }

@@ -78,4 +78,14 @@ import Testing
         let named = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["Keep-Alive": "timeout=5", "X-App": "1"])
         #expect(ForwardedRequest.clientResponse(from: named, version: .http1_1, keepAlive: true).headers.map(\.name) == ["X-App"])
     }
+
+    @Test func theForwardedPortIsTheHostsOrTheSchemes() {
+        #expect(ForwardedRequest.forwardedPort(host: "a.test:8443", scheme: "http") == "8443")
+        #expect(ForwardedRequest.forwardedPort(host: "a.test", scheme: "http") == "80")
+        #expect(ForwardedRequest.forwardedPort(host: "a.test", scheme: "https") == "443")
+        #expect(ForwardedRequest.forwardedPort(host: "[::1]", scheme: "http") == "80")
+        #expect(ForwardedRequest.forwardedPort(host: "[::1]:81", scheme: "http") == "81")
+        #expect(ForwardedRequest.forwardedPort(host: "a.test:x1", scheme: "https") == "443")
+        #expect(ForwardedRequest.forwardedPort(host: "a.test:", scheme: "http") == "80")
+    }
 }

@@ -351,7 +351,7 @@ import Testing
         let channel = EmbeddedChannel()
         let handler = HTTP1UpstreamHandler()
         try channel.pipeline.syncOperations.addHandler(handler)
-        let connection = UpstreamConnection(channel: channel, handler: handler, poolKey: "k")
+        let connection = UpstreamConnection(channel: channel, handler: handler, poolKey: PoolKey("k"))
         let recorder = Recorder()
         connection.delegate = recorder
         return (channel, connection, recorder)
