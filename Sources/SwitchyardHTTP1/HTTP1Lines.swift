@@ -27,7 +27,7 @@ public struct HTTP1Malformed: Error, CustomStringConvertible, Equatable {
 /// Reading the lines both kinds of HTTP/1 message share (RFC 9112): header and trailer fields, chunk-size lines.
 /// Strict as llhttp is by default: CRLF line ends only (a bare CR or LF stays in its line, where it is a control
 /// byte), no folded lines, token names with the colon right after them, no control bytes but tab in values.
-enum HTTP1Lines {
+public enum HTTP1Lines {
     /// The largest start line plus header section (and the largest trailer section), as NIO's decoder allows.
     static let maximumHeadBytes = 80 * 1024
     /// The largest chunk-size line (with its extensions).
@@ -135,7 +135,7 @@ enum HTTP1Lines {
     }
 
     /// True when `bytes` are `lowercase` in any case.
-    static func equalsLowercased(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
+    public static func equalsLowercased(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
         guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
         var expected = lowercase.utf8Start
         for byte in bytes {

@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import SwitchyardHTTP1
 import SwitchyardMiddleware
 import SwitchyardRouting
 import SwitchyardUpstream
@@ -7,25 +8,49 @@ import SwitchyardUpstream
 /// Builds the request head that goes to the upstream server from the one the client sent, and the response head
 /// that goes back. Runs once per request: one pass over the headers, comparing names without allocating.
 enum ForwardedRequest {
-    /// Headers that describe one connection, never forwarded (RFC 9110 §7.6.1), plus `Expect` (the proxy answers
-    /// `100-continue` itself). `Transfer-Encoding` stays on requests: the encoder re-frames the body from it.
-    static let requestDropped: [String] = [
-        "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-        "upgrade", "expect", "http2-settings",
-    ]
+    /// What the proxy does with a header of a given name: headers that describe one connection are never forwarded
+    /// (RFC 9110 §7.6.1); requests also lose `Expect` (the proxy answers `100-continue` itself) and
+    /// `HTTP2-Settings`, and keep `Transfer-Encoding` (the encoder re-frames the body from it); responses lose
+    /// `Transfer-Encoding` (the encoder frames the body for the client's HTTP version). What a client sends under
+    /// the names the proxy sets is replaced (clients are not trusted).
+    struct FieldRole: OptionSet {
+        let rawValue: UInt8
+        static let droppedFromRequests = FieldRole(rawValue: 1)
+        static let droppedFromResponses = FieldRole(rawValue: 2)
+        static let setByProxy = FieldRole(rawValue: 4)
+        static let host = FieldRole(rawValue: 8)
+        static let hopByHop: FieldRole = [.droppedFromRequests, .droppedFromResponses]
 
-    /// Set by the proxy; what a client sends under these names is replaced (clients are not trusted).
-    static let forwarded: [String] = [
-        "x-forwarded-for", "x-forwarded-host", "x-forwarded-port", "x-forwarded-proto", "x-forwarded-server",
-        "x-real-ip",
-    ]
+        init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    /// Dropped from responses: hop-by-hop headers, and `Transfer-Encoding` (the encoder frames the body for the
-    /// client's HTTP version).
-    static let responseDropped: [String] = [
-        "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-        "upgrade", "transfer-encoding",
-    ]
+        /// By the name's length first, then its bytes compared without case: one or two comparisons a header.
+        init(_ name: String) {
+            self = name.utf8.withContiguousStorageIfAvailable { FieldRole(bytes: UnsafeRawBufferPointer($0)) }
+                ?? Array(name.utf8).withUnsafeBytes { FieldRole(bytes: $0) }
+        }
+
+        private init(bytes name: UnsafeRawBufferPointer) {
+            func isName(_ lowercase: StaticString) -> Bool { HTTP1Lines.equalsLowercased(name, lowercase) }
+            switch name.count {
+            case 2 where isName("te"): self = .hopByHop
+            case 4 where isName("host"): self = .host
+            case 6 where isName("expect"): self = .droppedFromRequests
+            case 7 where isName("trailer") || isName("upgrade"): self = .hopByHop
+            case 9 where isName("x-real-ip"): self = .setByProxy
+            case 10 where isName("connection") || isName("keep-alive"): self = .hopByHop
+            case 14 where isName("http2-settings"): self = .droppedFromRequests
+            case 15 where isName("x-forwarded-for"): self = .setByProxy
+            case 16 where isName("proxy-connection"): self = .hopByHop
+            case 16 where isName("x-forwarded-host") || isName("x-forwarded-port"): self = .setByProxy
+            case 17 where isName("x-forwarded-proto"): self = .setByProxy
+            case 17 where isName("transfer-encoding"): self = .droppedFromResponses
+            case 18 where isName("x-forwarded-server"): self = .setByProxy
+            case 18 where isName("proxy-authenticate"): self = .hopByHop
+            case 19 where isName("proxy-authorization"): self = .hopByHop
+            default: self = []
+            }
+        }
+    }
 
     /// Whether the client asks to switch protocols (WebSocket): `Connection: upgrade` with an `Upgrade` header.
     /// An upgrade to HTTP/2 (`h2c`) is not one: it would hand the client a raw connection to the server, past
@@ -60,8 +85,9 @@ enum ForwardedRequest {
         headers.reserveCapacity(incoming.count + 8)
         var originalHost: String?
         for (name, value) in incoming {
-            if isOneOf(name, requestDropped) || isOneOf(name, forwarded) || named.lists(name) { continue }
-            if originalHost == nil, equalsLowercased(name, "host") {
+            let role = FieldRole(name)
+            if !role.isDisjoint(with: [.droppedFromRequests, .setByProxy]) || named.lists(name) { continue }
+            if originalHost == nil, role == .host {
                 originalHost = value
                 if !passHostHeader { continue }
             }
@@ -117,14 +143,14 @@ enum ForwardedRequest {
         let incoming = head.headers
         let switching = head.status == .switchingProtocols
         if keepAlive, !switching, version == .http1_1, head.version == version,
-            !incoming.contains(where: { isOneOf($0.name, responseDropped) })
+            !incoming.contains(where: { FieldRole($0.name).contains(.droppedFromResponses) })
         {
             return head  // nothing to take out or add (no `Connection`, so it names no other header)
         }
         let named = ConnectionHeader(incoming)
         var headers: [(String, String)] = []  // wrapped once, as in `make`
         headers.reserveCapacity(incoming.count + 2)
-        for (name, value) in incoming where !isOneOf(name, responseDropped) && !named.lists(name) {
+        for (name, value) in incoming where !FieldRole(name).contains(.droppedFromResponses) && !named.lists(name) {
             headers.append((name, value))
         }
         if switching {
@@ -171,15 +197,6 @@ enum ForwardedRequest {
         let a = name.utf8, b = lowercase.utf8
         guard a.count == b.count else { return false }
         return zip(a, b).allSatisfy { x, y in (x >= 0x41 && x <= 0x5A ? x | 0x20 : x) == y }
-    }
-
-    @inline(__always)
-    static func isOneOf(_ name: String, _ lowercaseNames: [String]) -> Bool {
-        let count = name.utf8.count
-        for candidate in lowercaseNames where candidate.utf8.count == count && equalsLowercased(name, candidate) {
-            return true
-        }
-        return false
     }
 
     /// What a `Connection` header says: whether it asks for an upgrade, and which further headers it names as

@@ -88,4 +88,16 @@ import Testing
         #expect(ForwardedRequest.forwardedPort(host: "a.test:x1", scheme: "https") == "443")
         #expect(ForwardedRequest.forwardedPort(host: "a.test:", scheme: "http") == "80")
     }
+
+    @Test func headerNamesAreSortedByWhatTheProxyDoesWithThem() {
+        typealias Role = ForwardedRequest.FieldRole
+        let hopByHop = ["Connection", "keep-alive", "Proxy-Connection", "proxy-authenticate", "Proxy-Authorization", "TE", "Trailer", "UPGRADE"]
+        for name in hopByHop { #expect(Role(name) == .hopByHop, "\(name)") }
+        for name in ["Expect", "HTTP2-Settings"] { #expect(Role(name) == .droppedFromRequests, "\(name)") }
+        #expect(Role("Transfer-Encoding") == .droppedFromResponses)
+        let set = ["X-Forwarded-For", "x-forwarded-host", "X-Forwarded-Port", "X-Forwarded-Proto", "X-Forwarded-Server", "X-Real-Ip"]
+        for name in set { #expect(Role(name) == .setByProxy, "\(name)") }
+        #expect(Role("HOST") == .host)
+        for name in ["", "T", "Hosts", "X-Forwarded-Prefix", "Content-Length", "X-Real-IP2", "te2"] { #expect(Role(name) == [], "\(name)") }
+    }
 }
