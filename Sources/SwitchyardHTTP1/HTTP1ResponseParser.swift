@@ -58,7 +58,10 @@ public struct HTTP1ResponseParser {
                 let code = Int(head.status.code)
                 if (100..<200).contains(code) && code != 101 { continue }  // informational: for the proxy alone
                 state = try bodyState(of: code, framing)
-                headBytes = before.getSlice(at: before.readerIndex, length: buffer.readerIndex - before.readerIndex)
+                // Only a status line with the space before its (maybe empty) reason goes on as it came.
+                if before.getInteger(at: before.readerIndex + 12, as: UInt8.self) == UInt8(ascii: " ") {
+                    headBytes = before.getSlice(at: before.readerIndex, length: buffer.readerIndex - before.readerIndex)
+                }
                 return .head(head)
             case .body(var reader):
                 guard let part = try reader.next(&buffer) else {

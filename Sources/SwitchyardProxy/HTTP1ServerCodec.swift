@@ -107,7 +107,8 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
     /// Writes a response head as the server's own `bytes` of it, when the writer finds them framed as it would
     /// frame `head`; false when `head` must be written instead.
     func passHead(_ head: HTTPResponseHead, bytes: ByteBuffer) -> Bool {
-        guard let context, writer.passHead(head, answering: methods.first) else { return false }
+        // No request waiting for its answer (one was refused and answered already): the usual path decides.
+        guard let context, let method = methods.first, writer.passHead(head, answering: method) else { return false }
         methods.removeFirst()
         context.write(wrapOutboundOut(bytes), promise: nil)
         return true
@@ -120,7 +121,10 @@ final class HTTP1ServerCodec: ChannelDuplexHandler, RemovableChannelHandler {
         removed = true
         proxy?.codec = nil
         proxy = nil
-        if let leftover = input.takeLeftover() { context.fireChannelRead(NIOAny(leftover)) }
+        if let leftover = input.takeLeftover() {
+            context.fireChannelRead(NIOAny(leftover))
+            context.fireChannelReadComplete()  // a tunnel flushes what it got to its partner then
+        }
         context.leavePipeline(removalToken: removalToken)
     }
 }

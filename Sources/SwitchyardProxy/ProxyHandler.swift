@@ -281,6 +281,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         logger.debug("client connection error", metadata: ["error": "\(error)"])
         let refused = (error as? HTTP1Malformed)?.status ?? (error is HTTPParserError ? .badRequest : nil)
+        if inExchange {
+            // The exchange ends here: no answer of the server's may follow the refusal while the close is delayed
+            // (TLS waits for the client's close_notify), nor a connection still being made send the request.
+            generation += 1
+            if case .proxying(let upstream) = phase {
+                upstream.delegate = nil
+                upstream.close()
+            }
+            phase = .answeredLocally
+        }
         if let refused, !(inExchange && responseStarted), context.channel.isActive {
             let headers = HTTPHeaders([("connection", "close"), ("content-length", "0")])
             send(.head(HTTPResponseHead(version: .http1_1, status: refused, headers: headers)), context: context)

@@ -221,7 +221,10 @@ final class HTTP1UpstreamHandler: UpstreamHandler, ChannelDuplexHandler {
     /// Leaving for a tunnel: what the server sent after its 101 goes on to the handler after this one.
     override func removeHandler(context: ChannelHandlerContext, removalToken: ChannelHandlerContext.RemovalToken) {
         removed = true
-        if let leftover = input.takeLeftover() { context.fireChannelRead(wrapInboundOut(leftover)) }
+        if let leftover = input.takeLeftover() {
+            context.fireChannelRead(wrapInboundOut(leftover))
+            context.fireChannelReadComplete()  // a tunnel flushes what it got to its partner then
+        }
         context.leavePipeline(removalToken: removalToken)
     }
 }

@@ -238,6 +238,9 @@ import Testing
         #expect(parser.headBytes.map { String(buffer: $0) } == "HTTP/1.1 200 Fine\r\nContent-Length:2\r\nX-A: 1 \r\n\r\n")
         _ = try parser.next(&bytes)
         #expect(parser.headBytes == nil)  // kept no longer than its part
+        var bare = ByteBuffer(string: "HTTP/1.1 200\r\nContent-Length: 0\r\n\r\n")
+        _ = try parser.next(&bare)
+        #expect(parser.headBytes == nil)  // no space after the code: written anew, with one
         var writer = HTTP1ResponseWriter()
         let forGet = writer.passHead(head, answering: .GET)
         #expect(forGet && !writer.suppressesBody)
@@ -255,6 +258,21 @@ import Testing
             let passed = writer.passHead(head, answering: .GET)
             #expect(!passed, "\(head)")
         }
+    }
+
+    @Test func aHeadWithNoRequestWaitingForItIsNotPassedOn() throws {
+        let channel = EmbeddedChannel()
+        let codec = HTTP1ServerCodec()
+        try channel.pipeline.syncOperations.addHandler(codec)
+        let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["Content-Length": "0"])
+        let bytes = ByteBuffer(string: "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        #expect(!codec.passHead(head, bytes: bytes))
+        try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+        #expect(codec.passHead(head, bytes: bytes))
+        #expect(!codec.passHead(head, bytes: bytes))  // that request has its answer
+        channel.flush()
+        #expect(try channel.readOutbound(as: ByteBuffer.self).map { String(buffer: $0) } == "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        _ = try? channel.finish()
     }
 
     @Test func aHeadStillQueuedIsNotOverwrittenByTheNext() {
@@ -294,6 +312,7 @@ import Testing
         let codec = try channel.pipeline.syncOperations.handler(type: HTTP1ServerCodec.self)
         channel.pipeline.syncOperations.removeHandler(codec, promise: nil)
         #expect(sink.received == "frame")
+        #expect(sink.atReadComplete == ["frame"])
         _ = try? channel.finish()
     }
 
@@ -343,7 +362,10 @@ import Testing
     final class Sink: ChannelInboundHandler {
         typealias InboundIn = ByteBuffer
         var received = ""
+        /// What had been received at each end of a read (a tunnel flushes to its partner then).
+        var atReadComplete: [String] = []
         func channelRead(context: ChannelHandlerContext, data: NIOAny) { received += String(buffer: unwrapInboundIn(data)) }
+        func channelReadComplete(context: ChannelHandlerContext) { atReadComplete.append(received) }
     }
 
     /// An upstream connection over an embedded channel, its parts recorded.
@@ -378,6 +400,7 @@ import Testing
         try channel.writeInbound(ByteBuffer(string: "HTTP/1.1 101 Switching Protocols\r\n\r\nframe"))
         #expect(recorder.parts == ["head 1.1 101 []", "end"])
         #expect(sink.received == "frame")
+        #expect(sink.atReadComplete.first == "frame")
         try channel.writeInbound(ByteBuffer(string: " more"))
         #expect(sink.received == "frame more")
         _ = try? channel.finish()

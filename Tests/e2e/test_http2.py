@@ -4,8 +4,10 @@ HTTP/1.1 behind TLS."""
 
 import os
 import shutil
+import socket
 import ssl
 import subprocess
+import time
 
 import harness
 from harness import E2ETestCase, Whoami
@@ -85,6 +87,30 @@ tls:
         out = curl("--http2-prior-knowledge", "-H", "Host: h2.test", "http://127.0.0.1:%d/upload" % self.port,
                    "--data-binary", "@" + upload, timeout=120)
         self.assertIn("Body-Bytes: %d\n" % (24 * 1024 * 1024), out.decode())
+
+    def test_31i_a_refused_request_after_a_proxied_one_over_tls_gets_no_second_answer(self):
+        # A request and garbage in one TLS read: the request goes upstream, the garbage is refused with 400, and
+        # the connection stays open until the client's close_notify. The server's answer must not follow the 400.
+        context = ssl.create_default_context(cafile=self.ca.cert)
+        context.set_alpn_protocols(["http/1.1"])
+        raw = socket.create_connection((harness.LOOPBACK, self.port), timeout=5)
+        tls = context.wrap_socket(raw, server_hostname="h2.test")
+        self.addCleanup(tls.close)
+        tls.sendall(b"GET /first HTTP/1.1\r\nHost: h2.test\r\n\r\n\x00garbage\r\n\r\n")
+        received = b""
+        deadline = time.monotonic() + 2
+        while time.monotonic() < deadline:
+            try:
+                data = tls.recv(65536)
+            except (socket.timeout, ssl.SSLError, OSError):
+                break
+            if not data:
+                break
+            received += data
+        self.assertEqual(received.count(b"HTTP/1.1 "), 1, received)
+        self.assertTrue(received.startswith(b"HTTP/1.1 400"), received)
+        self.proxy.check_alive()
+        self.assertIn(b"h2-backend", curl("--http1.1", "--cacert", self.ca.cert, self.resolve, self.resolve_to, self.https + "/after"))
 
 
 class WebSocketOverTLSTests(WebSocketSession, E2ETestCase):
