@@ -502,8 +502,10 @@ class KubernetesCRDTLSTests(E2ETestCase):
                                      [{"name": "web", "port": "http", "serversTransport": "origin"}],
                                      tls={"secretName": "secure-cert", "options": {"name": "modern"}}))
         proxy = self.start_crd_proxy()
-        data = proxy.wait_rawdata(lambda d: any(n.startswith("shop-secure-") for n in d.get("routers", {})),
-                                  timeout=10, message="the IngressRoute's router")
+        # The router can be listed before the service's endpoints are (no servers yet): wait for it to be served.
+        data = proxy.wait_rawdata(lambda d: any(n.startswith("shop-secure-") and r.get("status") != "disabled"
+                                                for n, r in d.get("routers", {}).items()),
+                                  timeout=10, message="the IngressRoute's router, served")
         router = next(r for n, r in data["routers"].items() if n.startswith("shop-secure-"))
         # Served: the test certificate's two days of life are only a warning.
         self.assertEqual(router["status"], "warning", router)
