@@ -132,6 +132,21 @@ struct HeadBuffer {
     mutating func keep(_ buffer: ByteBuffer) {
         if buffer.capacity <= Self.largestKept { kept = buffer }
     }
+
+    /// A head in one copy: its start line (`startLine` bytes, copied by `copyStartLine`, which returns where it
+    /// ends), then `headers` and the empty line.
+    mutating func write(
+        startLine: Int, headers: HTTPHeaders, allocator: ByteBufferAllocator,
+        copyStartLine: (UnsafeMutableRawBufferPointer) -> Int
+    ) -> ByteBuffer {
+        let size = startLine + HeadBytes.size(of: headers)
+        var buffer = take(capacity: size, allocator: allocator)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
+            HeadBytes.copy(headers, to: out, at: copyStartLine(out))
+        }
+        keep(buffer)
+        return buffer
+    }
 }
 
 /// Writes request parts to an upstream connection's bytes, framed as NIO's request encoder frames them: a method
@@ -154,19 +169,15 @@ public struct HTTP1RequestWriter {
         body.frame(expectation, version: head.version, headers: &headers)
         let method = head.method.rawValue
         let version = HTTP1BodyWriter.versionText(head.version)
-        let size = method.utf8.count + head.uri.utf8.count + version.utf8.count + 4 + HeadBytes.size(of: headers)
-        var buffer = headBuffer.take(capacity: size, allocator: allocator)
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
+        let startLine = method.utf8.count + head.uri.utf8.count + version.utf8.count + 4
+        return headBuffer.write(startLine: startLine, headers: headers, allocator: allocator) { out in
             var at = HeadBytes.copy(method, to: out, at: 0)
             out[at] = UInt8(ascii: " ")
             at = HeadBytes.copy(head.uri, to: out, at: at + 1)
             out[at] = UInt8(ascii: " ")
             at = HeadBytes.copy(version, to: out, at: at + 1)
-            at = HeadBytes.copy(UInt8(ascii: "\r"), UInt8(ascii: "\n"), to: out, at: at)
-            return HeadBytes.copy(headers, to: out, at: at)
+            return HeadBytes.copy(UInt8(ascii: "\r"), UInt8(ascii: "\n"), to: out, at: at)
         }
-        headBuffer.keep(buffer)
-        return buffer
     }
 
     public func body(_ data: IOData, allocator: ByteBufferAllocator) -> IOData? { body.body(data, allocator: allocator) }
@@ -199,9 +210,8 @@ public struct HTTP1ResponseWriter {
         // Three digits, as every status on the wire has; anything else is written as its number.
         let digits = (100..<1000).contains(code) ? nil : String(code)
         let reason = head.status.reasonPhrase
-        let size = version.utf8.count + (digits?.utf8.count ?? 3) + reason.utf8.count + 4 + HeadBytes.size(of: headers)
-        var buffer = headBuffer.take(capacity: size, allocator: allocator)
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { out in
+        let startLine = version.utf8.count + (digits?.utf8.count ?? 3) + reason.utf8.count + 4
+        return headBuffer.write(startLine: startLine, headers: headers, allocator: allocator) { out in
             var at = HeadBytes.copy(version, to: out, at: 0)
             out[at] = UInt8(ascii: " ")
             if let digits {
@@ -214,11 +224,8 @@ public struct HTTP1ResponseWriter {
             }
             out[at] = UInt8(ascii: " ")
             at = HeadBytes.copy(reason, to: out, at: at + 1)
-            at = HeadBytes.copy(UInt8(ascii: "\r"), UInt8(ascii: "\n"), to: out, at: at)
-            return HeadBytes.copy(headers, to: out, at: at)
+            return HeadBytes.copy(UInt8(ascii: "\r"), UInt8(ascii: "\n"), to: out, at: at)
         }
-        headBuffer.keep(buffer)
-        return buffer
     }
 
     /// Takes `head` to go out as the server's bytes of it, when they are what `head` would be written as: HTTP/1.1,

@@ -441,8 +441,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         generation += 1
         inExchange = true
-        if exchangeHeld { releaseExchange() }
-        exchangeHeld = true
+        if request != nil { releaseExchange() }  // what an exchange holds is set only while it has its request
         request = head
         clock?.headRead(on: context.eventLoop)
         requestEnded = false
@@ -849,13 +848,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         drainQueued(context: context)
     }
 
-    /// Something of an exchange is held (from its head until `releaseExchange`).
-    var exchangeHeld = false
-
     /// Lets go of what an exchange holds: when its response has ended, so an idle keep-alive connection keeps
     /// nothing of it (10,000 idle connections), and again as the next request starts.
     func releaseExchange() {
-        exchangeHeld = false
         request = nil
         upstreamHead = nil
         middlewareContext = nil
