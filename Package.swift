@@ -362,7 +362,7 @@ let package = Package(
         .testTarget(
             name: "SwitchyardProxyTests",
             dependencies: [
-                "SwitchyardProxy", "SwitchyardRouting", "SwitchyardUpstream", "SwitchyardHTTP1",
+                "SwitchyardProxy", "SwitchyardRouting", "SwitchyardUpstream", "SwitchyardHTTP1", "SwitchyardConfig",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],

@@ -55,7 +55,7 @@ public final class UpstreamConnectionPool {
     /// requests that switch protocols: many servers only upgrade the first request of a connection).
     public func acquire(_ server: UpstreamServer, fresh: Bool = false) -> EventLoopFuture<UpstreamConnection> {
         if server.scheme == .h2c { return openStream(server) }
-        if server.scheme == .https, server.transport.negotiatingTLS != nil, !fresh {
+        if server.scheme == .https, server.transport.negotiatesHTTP2, !fresh {
             // HTTP/2 when the server picks it by ALPN (learnt on the first connection), as Go's transport does.
             switch speaksHTTP2[server.poolKey] {
             case true?: return openStream(server)
@@ -170,7 +170,7 @@ public final class UpstreamConnectionPool {
                 channel.eventLoop.makeCompletedFuture {
                     if server.scheme == .https {
                         try channel.pipeline.syncOperations.addHandler(
-                            NIOSSLClientHandler(context: server.transport.tls, serverHostname: server.tlsServerName))
+                            NIOSSLClientHandler(context: try server.transport.tlsContext(), serverHostname: server.tlsServerName))
                     }
                     try channel.pipeline.syncOperations.addHandler(HTTP1UpstreamHandler())
                 }
@@ -255,9 +255,10 @@ public final class UpstreamConnectionPool {
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if server.scheme == .https, let tls = server.transport.negotiatingTLS {
+                    if server.scheme == .https, server.transport.negotiatesHTTP2 {
                         try channel.pipeline.syncOperations.addHandler(
-                            NIOSSLClientHandler(context: tls, serverHostname: server.tlsServerName))
+                            NIOSSLClientHandler(context: try server.transport.tlsContext(negotiating: true),
+                                                serverHostname: server.tlsServerName))
                         try channel.pipeline.syncOperations.addHandler(ALPNWaiter(negotiated))
                     } else {
                         negotiated.complete(.success(nil))

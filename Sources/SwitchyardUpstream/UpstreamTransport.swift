@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOSSL
 import SwitchyardConfig
@@ -10,11 +11,18 @@ public final class UpstreamTransport: Sendable, Hashable {
     /// Identity of the connections made with this transport (its name and definition): a changed definition does
     /// not reuse connections made with the old one.
     public let key: String
-    /// The TLS client context for `https://` servers spoken to in HTTP/1.1.
-    public let tls: NIOSSLContext
-    /// The same offering `h2` first by ALPN, for servers not yet known to answer either way; nil with
-    /// `disableHTTP2`.
-    public let negotiatingTLS: NIOSSLContext?
+    /// Whether `https://` servers are offered `h2` first by ALPN (all but `disableHTTP2`).
+    public let negotiatesHTTP2: Bool
+    /// The TLS client settings the contexts are made from.
+    private let configuration: NIOSSL.TLSConfiguration
+    /// The contexts, made when the first `https://` server is dialled: each one loads the trust roots (the
+    /// system's bundle is about a megabyte in memory), which a proxy of `http://` servers never needs.
+    private let contexts = NIOLockedValueBox<Contexts?>(nil)
+
+    private struct Contexts {
+        let http1: NIOSSLContext
+        let negotiating: NIOSSLContext?
+    }
     /// SNI and the name the server's certificate is checked against; nil for the server's host.
     public let serverName: String?
     /// The timeouts and idle-connection limit of a named transport; nil for the default transport, whose settings
@@ -72,22 +80,42 @@ public final class UpstreamTransport: Sendable, Hashable {
         } catch {
             throw Failure(key: error.key, message: error.message)
         }
+        // Checked now, so that a refused setting is an error of the configuration; the trust roots are left out
+        // of the check (they were read above, and the system's always load).
+        var check = configuration
+        check.trustRoots = .certificates([])
+        check.additionalTrustRoots = []
         do {
-            tls = try NIOSSLContext(configuration: configuration)
-            if definition.disableHTTP2 == true {
-                negotiatingTLS = nil
-            } else {
-                configuration.applicationProtocols = ["h2", "http/1.1"]
-                negotiatingTLS = try NIOSSLContext(configuration: configuration)
-            }
+            _ = try NIOSSLContext(configuration: check)
         } catch {
             throw Failure(key: "", message: "the TLS library refused the settings: \(error)")
         }
+        self.configuration = configuration
+        self.negotiatesHTTP2 = definition.disableHTTP2 != true
         self.name = name
         self.serverName = definition.serverName.flatMap { $0.isEmpty ? nil : $0 }
         self.forwarding = named ? Forwarding(definition) : nil
         self.key = "\(name)#\(definition.hashValue)"
     }
+
+    /// The TLS client context for `https://` servers: spoken to in HTTP/1.1, or (`negotiating`) offered `h2`
+    /// first by ALPN, for servers not yet known to answer either way. Made on first use; throws when the TLS
+    /// library cannot make it (the trust roots do not load).
+    public func tlsContext(negotiating: Bool = false) throws -> NIOSSLContext {
+        let made = try contexts.withLockedValue { contexts in
+            if let contexts { return contexts }
+            var configuration = self.configuration
+            let http1 = try NIOSSLContext(configuration: configuration)
+            configuration.applicationProtocols = ["h2", "http/1.1"]
+            let made = Contexts(http1: http1, negotiating: negotiatesHTTP2 ? try NIOSSLContext(configuration: configuration) : nil)
+            contexts = made
+            return made
+        }
+        return negotiating ? made.negotiating ?? made.http1 : made.http1
+    }
+
+    /// Whether the contexts have been made (for tests).
+    var contextsMade: Bool { contexts.withLockedValue { $0 != nil } }
 
     public static func == (lhs: UpstreamTransport, rhs: UpstreamTransport) -> Bool { lhs.key == rhs.key }
     public func hash(into hasher: inout Hasher) { hasher.combine(key) }
