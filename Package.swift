@@ -356,7 +356,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwitchyardExecutableTests",
-            dependencies: ["switchyard", "SwitchyardConfig"],
+            dependencies: ["switchyard", "SwitchyardConfig", "SwitchyardObservability"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -161,3 +161,26 @@ class AccessLogTests(E2ETestCase):
                                      "--accessLog.format=xml"], cwd=self.tmp)
         self.assertNotEqual(code, 0)
         self.assertIn("accessLog.format", out + err)
+
+
+class StartupPagesTests(E2ETestCase):
+
+    def test_55e_start_up_pages_are_released_once_the_first_table_is_live_and_serving_goes_on(self):
+        backend = self.start_whoami("sp-backend")
+        self.write("sp.yml", route_yaml({"app": {"rule": "Host(`app.test`)", "service": "s"}}, {"s": [backend.url]}))
+        proxy = self.start_proxy()
+        proxy.wait_routers(["app@file"])
+        line = re.compile(r"start-up pages released advisedMiB=([0-9.]+) residentAfterMiB=([0-9.]+) "
+                          r"residentBeforeMiB=([0-9.]+)")
+        wait_until(lambda: line.search(proxy.log()), 10, message="the start-up pages' release in the log")
+        advised, after, before = (float(v) for v in line.search(proxy.log()).groups())
+        self.assertGreater(advised, 1.0, "the binary's code is among the mappings handed back")
+        self.assertLess(after, before, "the resident set shrinks")
+        # The code that serves faults back in: requests, a new route and the API all work afterwards.
+        for _ in range(5):
+            self.assertEqual(proxy.get("/", host="app.test").status, 200)
+        self.write("sp2.yml", route_yaml({"two": {"rule": "Host(`two.test`)", "service": "t"}}, {"t": [backend.url]}))
+        proxy.wait_routers(["app@file", "two@file"])
+        self.assertEqual(proxy.get("/", host="two.test").status, 200)
+        self.assertEqual(request(proxy.api_port, "/api/rawdata").status, 200)
+        self.assertEqual(len(line.findall(proxy.log())), 1, "released once, not on every table")

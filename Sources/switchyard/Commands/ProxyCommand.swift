@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SwitchyardACME
@@ -189,6 +190,13 @@ enum ProxyCommand {
         let historyKeep = settings.historyKeep
         let acmeManager = acme
         let defaultEntryPoints = settings.defaultEntryPoints
+        // The pages only starting up used go back once the providers' first table is live, or after 5 s if no
+        // provider has reported by then.
+        let startupPages = StartupPagesRelease(logger: logger)
+        let startupPagesFallback = Task {
+            try? await Task.sleep(nanoseconds: 5_000_000_000)
+            startupPages.releaseOnce()
+        }
         let publisher = Task {
             var version = startVersion
             for await update in watcher.updates {
@@ -219,6 +227,7 @@ enum ProxyCommand {
                 for issue in table.status.issues where !update.merged.issues.contains(issue) {
                     if issue.severity == .error { logger.error("\(issue.description)") } else { logger.warning("\(issue.description)") }
                 }
+                startupPages.releaseOnce()
             }
         }
         var providers: [Task<Void, Never>] = []
@@ -255,6 +264,7 @@ enum ProxyCommand {
             try? await Task.sleep(nanoseconds: UInt64(acceptFor.nanoseconds))
         }
         for provider in providers { provider.cancel() }
+        startupPagesFallback.cancel()
         await watcher.finish()
         publisher.cancel()
         healthChecks.stopAll()
@@ -303,6 +313,30 @@ enum ShutdownSignal {
             }
             SignalSources.keep(sources)
         }
+    }
+}
+
+/// Hands back the file pages only starting up needed (`ProcessMemory.releaseStartupPages`), once.
+private final class StartupPagesRelease: Sendable {
+    private let done = NIOLockedValueBox(false)
+    private let logger: Logger
+
+    init(logger: Logger) { self.logger = logger }
+
+    func releaseOnce() {
+        let first = done.withLockedValue { done in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
+        let release = ProcessMemory.releaseStartupPages()
+        let mebibytes = { (bytes: Int?) in bytes.map { String(format: "%.1f", Double($0) / 1_048_576) } ?? "?" }
+        logger.info(
+            "start-up pages released",
+            metadata: [
+                "advisedMiB": "\(mebibytes(release.advised))", "residentBeforeMiB": "\(mebibytes(release.residentBefore))",
+                "residentAfterMiB": "\(mebibytes(release.residentAfter))",
+            ])
     }
 }
 
