@@ -52,7 +52,10 @@ public enum ProcessMemory {
             // The kernel unmaps the pages but may keep them cached, and a fault maps the cached pages around it
             // along with it: the files' pages no process maps any more leave the cache.
             for path in Set(mappings.map(\.path)) {
-                let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+                // Regular files only: opening a device can act on it.
+                var status = stat()
+                guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { continue }
+                let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
                 guard descriptor >= 0 else { continue }
                 _ = posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED)
                 close(descriptor)
