@@ -8,9 +8,12 @@ import Glibc
 /// the first routing table, opening the SQLite history, making the default certificate. The kernel maps a binary's
 /// code in 64 KiB windows around each page executed, so that scattered start-up code leaves most of the binary
 /// resident. Once the first table is live those pages are handed back (`MADV_PAGEOUT`): the kernel drops the ones
-/// no other process maps, and faults back in, from the file, whatever runs afterwards.
+/// no other process maps, and faults back in, from the file, whatever runs afterwards. The kernel pages out only
+/// the pages of files the process owns or may write: a binary owned by another user (root's, run by a service
+/// user) keeps its pages.
 public enum ProcessMemory {
-    /// A mapping of `/proc/self/maps` backed by a file and never written: code and read-only data.
+    /// A private mapping of `/proc/self/smaps` backed by a file, read-only and holding no anonymous page: code and
+    /// constants (relocated read-only data, whose pages are the process's own copies, is left out).
     struct ReadOnlyFileMapping: Equatable {
         let start: UInt
         let end: UInt
@@ -33,24 +36,21 @@ public enum ProcessMemory {
     }
 
     /// Asks the kernel to reclaim the pages of the process's read-only file mappings (the binary's code and
-    /// constants, the shared libraries'). Pages another process maps stay; anonymous and written pages are not
-    /// touched. Whatever runs next faults its pages back in.
+    /// constants, the shared libraries'). Pages another process maps stay; mappings holding anonymous or written
+    /// pages are left alone. Whatever runs next faults its pages back in.
     public static func releaseStartupPages() -> Release {
         let before = residentBytes()
         var advised = 0
         #if os(Linux)
-        if let maps = readProcFile("/proc/self/maps") {
-            let mappings = readOnlyFileMappings(maps)
+        if let smaps = readProcFile("/proc/self/smaps") {
+            let mappings = readOnlyFileMappings(smaps)
             for mapping in mappings {
                 let length = Int(mapping.end - mapping.start)
                 guard let address = UnsafeMutableRawPointer(bitPattern: mapping.start) else { continue }
-                // Random access first: a page faulted in later is read alone, without read-ahead, and the
-                // fault maps only the pages the cache holds; most of the released ones it no longer does.
-                _ = madvise(address, length, MADV_RANDOM)
                 if madvise(address, length, MADV_PAGEOUT) == 0 { advised += length }
             }
             // The kernel unmaps the pages but may keep them cached, and a fault maps the cached pages around it
-            // along with it: the files' pages no process maps any more leave the cache.
+            // along with it: the files' pages no process maps any more leave the cache (for every process).
             for path in Set(mappings.map(\.path)) {
                 // Regular files only: opening a device can act on it.
                 var status = stat()
@@ -74,22 +74,33 @@ public enum ProcessMemory {
         return nil
     }
 
-    /// The mappings of `/proc/PID/maps` text backed by a file (a path, a non-zero inode) and not writable.
-    static func readOnlyFileMappings(_ maps: String) -> [ReadOnlyFileMapping] {
-        maps.split(separator: "\n").compactMap { line in
-            // address perms offset dev inode [path]
+    /// The mappings of `/proc/PID/smaps` text backed by an existing file (a path, a non-zero inode), private, not
+    /// writable, and whose `Anonymous:` line says 0 kB.
+    static func readOnlyFileMappings(_ smaps: String) -> [ReadOnlyFileMapping] {
+        var mappings: [ReadOnlyFileMapping] = []
+        var candidate: ReadOnlyFileMapping?
+        for line in smaps.split(separator: "\n") {
+            // address perms offset dev inode [path], then `Key: value` lines
             let fields = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
-            guard fields.count == 6, fields[4] != "0" else { return nil }
+            guard let first = fields.first else { continue }
+            if first.hasSuffix(":") {
+                if first == "Anonymous:", let mapping = candidate {
+                    if fields.count >= 2, fields[1] == "0" { mappings.append(mapping) }
+                    candidate = nil
+                }
+                continue
+            }
+            candidate = nil
+            guard fields.count == 6, fields[4] != "0", fields[1] == "r-xp" || fields[1] == "r--p" else { continue }
             let path = fields[5].drop { $0 == " " }
-            guard path.hasPrefix("/") else { return nil }
-            let permissions = fields[1]
-            guard permissions.hasPrefix("r"), !permissions.contains("w") else { return nil }
-            let range = fields[0].split(separator: "-")
+            guard path.hasPrefix("/"), !path.hasSuffix(" (deleted)") else { continue }
+            let range = first.split(separator: "-")
             guard range.count == 2, let start = UInt(range[0], radix: 16), let end = UInt(range[1], radix: 16),
-                  start < end
-            else { return nil }
-            return ReadOnlyFileMapping(start: start, end: end, path: String(path))
+                start < end
+            else { continue }
+            candidate = ReadOnlyFileMapping(start: start, end: end, path: String(path))
         }
+        return mappings
     }
 
     /// A `/proc` file's text (their size is reported as 0, so they are read to the end).
@@ -100,8 +111,8 @@ public enum ProcessMemory {
         defer { close(descriptor) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16384)
-        // Bounded: /proc/self/maps of a large process is a few hundred KiB.
-        for _ in 0..<1024 {
+        // Bounded: /proc/self/smaps of a large process is a few MiB.
+        for _ in 0..<4096 {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count < 0, errno == EINTR { continue }
             guard count > 0 else { break }

@@ -320,6 +320,16 @@ extension RoutingTableBuild {
         guard servers.contains(where: { $0.weight > 0 }) else {
             return .failure(Failure(key: "loadBalancer.servers", message: "every server has weight 0"))
         }
+        // The TLS contexts load the trust roots from disk: made here, off the event loops, and only for a
+        // transport an https:// server uses; one that cannot be made is this service's error.
+        if servers.contains(where: { $0.scheme == .https }) {
+            do {
+                _ = try transport.tlsContext()
+            } catch {
+                return .failure(Failure(
+                    key: "loadBalancer.serversTransport", message: "the TLS client context cannot be made: \(error)"))
+            }
+        }
         var health: ServerHealth?
         if balancer.healthCheck != nil || passive != nil {
             // The same definition keeps its live health (and its running checker) across tables.

@@ -15,9 +15,10 @@ public final class UpstreamTransport: Sendable, Hashable {
     public let negotiatesHTTP2: Bool
     /// The TLS client settings the contexts are made from.
     private let configuration: NIOSSL.TLSConfiguration
-    /// The contexts, made when the first `https://` server is dialled: each one loads the trust roots (the
-    /// system's bundle is about a megabyte in memory), which a proxy of `http://` servers never needs.
-    private let contexts = NIOLockedValueBox<Contexts?>(nil)
+    /// The contexts, made for the first `https://` server (the compiler asks for them, off the event loops): each
+    /// one loads the trust roots (the system's bundle is about a megabyte in memory), which a proxy of `http://`
+    /// servers never needs. A failure is kept too: it is not retried on every connection.
+    private let contexts = NIOLockedValueBox<Result<Contexts, any Error>?>(nil)
 
     private struct Contexts {
         let http1: NIOSSLContext
@@ -81,7 +82,7 @@ public final class UpstreamTransport: Sendable, Hashable {
             throw Failure(key: error.key, message: error.message)
         }
         // Checked now, so that a refused setting is an error of the configuration; the trust roots are left out
-        // of the check (they were read above, and the system's always load).
+        // of the check (custom ones were read above; the system's load with the contexts, see `tlsContext`).
         var check = configuration
         check.trustRoots = .certificates([])
         check.additionalTrustRoots = []
@@ -102,19 +103,22 @@ public final class UpstreamTransport: Sendable, Hashable {
     /// first by ALPN, for servers not yet known to answer either way. Made on first use; throws when the TLS
     /// library cannot make it (the trust roots do not load).
     public func tlsContext(negotiating: Bool = false) throws -> NIOSSLContext {
-        let made = try contexts.withLockedValue { contexts in
+        let result = contexts.withLockedValue { contexts in
             if let contexts { return contexts }
-            var configuration = self.configuration
-            let http1 = try NIOSSLContext(configuration: configuration)
-            configuration.applicationProtocols = ["h2", "http/1.1"]
-            let made = Contexts(http1: http1, negotiating: negotiatesHTTP2 ? try NIOSSLContext(configuration: configuration) : nil)
+            let made = Result { () throws -> Contexts in
+                var configuration = self.configuration
+                let http1 = try NIOSSLContext(configuration: configuration)
+                configuration.applicationProtocols = ["h2", "http/1.1"]
+                return Contexts(http1: http1, negotiating: negotiatesHTTP2 ? try NIOSSLContext(configuration: configuration) : nil)
+            }
             contexts = made
             return made
         }
+        let made = try result.get()
         return negotiating ? made.negotiating ?? made.http1 : made.http1
     }
 
-    /// Whether the contexts have been made (for tests).
+    /// Whether the contexts have been made, or tried (for tests).
     var contextsMade: Bool { contexts.withLockedValue { $0 != nil } }
 
     public static func == (lhs: UpstreamTransport, rhs: UpstreamTransport) -> Bool { lhs.key == rhs.key }

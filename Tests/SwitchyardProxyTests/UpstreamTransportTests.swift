@@ -1,4 +1,5 @@
 import SwitchyardConfig
+import SwitchyardRouting
 import Testing
 
 @testable import SwitchyardUpstream
@@ -35,5 +36,33 @@ import Testing
         #expect(throws: UpstreamTransport.Failure.self) {
             try UpstreamTransport(name: "bad", definition: definition, named: true)
         }
+    }
+
+    static func configuration(serverURL: String) -> MergedConfiguration {
+        var router = Router()
+        router.rule = "Host(`a.test`)"
+        router.service = "s@file"
+        var balancer = LoadBalancerService()
+        balancer.servers = [LoadBalancerServer(url: serverURL)]
+        var service = HTTPService()
+        service.loadBalancer = balancer
+        var http = HTTPConfiguration()
+        http.routers = ["r@file": router]
+        http.services = ["s@file": service]
+        var configuration = DynamicConfiguration()
+        configuration.http = http
+        return MergedConfiguration(configuration: configuration, providers: ["file"])
+    }
+
+    @Test func theCompilerMakesTheContextsOfATransportAnHTTPSServerUses() throws {
+        let transport = try UpstreamTransport(name: "default", definition: ServersTransport(), named: false)
+        var compiler = RoutingTableCompiler(entryPoints: ["web"])
+        compiler.defaultTransport = transport
+        let plain = compiler.compile(Self.configuration(serverURL: "http://127.0.0.1:9"), version: 1)
+        #expect(plain.status.issues.isEmpty, "\(plain.status.issues)")
+        #expect(!transport.contextsMade, "http:// servers only: no trust roots loaded")
+        let secure = compiler.compile(Self.configuration(serverURL: "https://127.0.0.1:9"), version: 2)
+        #expect(secure.status.issues.isEmpty, "\(secure.status.issues)")
+        #expect(transport.contextsMade, "made while compiling, not on an event loop at the first connection")
     }
 }

@@ -440,7 +440,9 @@ class KubernetesGatewayTests(E2ETestCase):
         self.assertEqual((conditions["ResolvedRefs"]["status"], conditions["ResolvedRefs"]["reason"]),
                          ("False", "RefNotPermitted"))
         self.assertEqual(conditions["Accepted"]["status"], "True")
-        self.assertEqual(proxy.get("/", host="far.test").status, 500, "a rule with no usable backend answers 500")
+        # The route's status is written as the provider reads it, before the table with its router is live.
+        self.assertEqual(proxy.wait_status("far.test", 500, timeout=5).status, 500,
+                         "a rule with no usable backend answers 500")
         self.api.apply({"apiVersion": "gateway.networking.k8s.io/v1beta1", "kind": "ReferenceGrant",
                         "metadata": {"namespace": "backend", "name": "let-front-in"},
                         "spec": {"from": [{"group": "gateway.networking.k8s.io", "kind": "HTTPRoute", "namespace": "front"}],

@@ -194,7 +194,7 @@ enum ProxyCommand {
         // provider has reported by then.
         let startupPages = StartupPagesRelease(logger: logger)
         let startupPagesFallback = Task {
-            try? await Task.sleep(nanoseconds: 5_000_000_000)
+            guard (try? await Task.sleep(nanoseconds: 5_000_000_000)) != nil else { return }  // cancelled: stopping
             startupPages.releaseOnce()
         }
         let publisher = Task {
@@ -323,12 +323,17 @@ private final class StartupPagesRelease: Sendable {
 
     init(logger: Logger) { self.logger = logger }
 
+    /// The release itself runs on a queue of its own: the table publisher and the cooperative threads go on.
     func releaseOnce() {
         let first = done.withLockedValue { done in
             defer { done = true }
             return !done
         }
         guard first else { return }
+        DispatchQueue.global(qos: .utility).async { self.release() }
+    }
+
+    private func release() {
         let release = ProcessMemory.releaseStartupPages()
         let mebibytes = { (bytes: Int?) in bytes.map { String(format: "%.1f", Double($0) / 1_048_576) } ?? "?" }
         logger.info(
