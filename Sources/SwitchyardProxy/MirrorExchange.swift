@@ -20,7 +20,8 @@ final class MirrorExchange: UpstreamConnectionDelegate {
     private var bodyBytes: Int64 = 0
     private var requestEnded = false
     private var abandoned = false
-    /// The exchange keeps itself alive until its answer is in or it is dropped (the connection's delegate is weak).
+    /// The exchange keeps itself alive until its answer is in or it is dropped (the connection holds it only while
+    /// connected).
     private var selfReference: MirrorExchange?
     private var timeoutTask: Scheduled<Void>?
 

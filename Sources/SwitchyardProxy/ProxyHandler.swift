@@ -204,9 +204,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.context = context
         clientWritable = context.channel.isWritable
         if let clock {
-            clock.onTimeout = { [weak self] reading in self?.timedOut(reading: reading) }
-            clock.onWriteTimeout = { [weak self] in
-                guard let self, let context = self.context else { return }
+            // Held strongly until `handlerRemoved` stops the clock: a weak reference would put this handler's
+            // reference counts in a side table, slower on every retain and release.
+            clock.onTimeout = { reading in self.timedOut(reading: reading) }
+            clock.onWriteTimeout = {
+                guard let context = self.context else { return }
                 self.logger.debug("write timeout", metadata: ["router": "\(self.route?.name ?? "")"])
                 context.close(promise: nil)
             }

@@ -19,6 +19,8 @@ final class RequestClock {
     private var deadlineIsRead = false
     /// One timer, armed at most `step` ahead: a new deadline is always at least `step` away, so it is never
     /// earlier than the timer, and a state change costs a clock read instead of a task scheduled and cancelled.
+    /// The timers hold the clock until they fire or `stop` cancels them (no weak reference: see `ProxyHandler`'s
+    /// use of `onTimeout`).
     private var timer: Scheduled<Void>?
     private var writeTimer: Scheduled<Void>?
     /// Called on the loop when a timeout ends the wait: `true` for the read timeout (a request is half read).
@@ -47,8 +49,7 @@ final class RequestClock {
     func headRead(on loop: any EventLoop) {
         guard let writeTimeout, writeTimeout.nanoseconds > 0 else { return }
         writeTimer?.cancel()
-        writeTimer = loop.assumeIsolated().scheduleTask(in: writeTimeout) { [weak self] in
-            guard let self else { return }
+        writeTimer = loop.assumeIsolated().scheduleTask(in: writeTimeout) {
             self.writeTimer = nil
             self.onWriteTimeout?()
         }
@@ -91,9 +92,7 @@ final class RequestClock {
     /// Arms the timer for the deadline, or `step` from now if that is sooner.
     private func arm(at now: NIODeadline, on loop: any EventLoop) {
         guard let deadline, let step else { return }
-        timer = loop.assumeIsolated().scheduleTask(deadline: min(deadline, now + step)) { [weak self] in
-            self?.fire(on: loop)
-        }
+        timer = loop.assumeIsolated().scheduleTask(deadline: min(deadline, now + step)) { self.fire(on: loop) }
     }
 
     private func fire(on loop: any EventLoop) {

@@ -95,7 +95,11 @@ extension UpstreamConnection: Sendable {}
 /// the client side is not writable. `HTTP1UpstreamHandler` speaks HTTP/1 on the connection's bytes;
 /// `StreamUpstreamHandler` takes the parts of an HTTP/2 stream.
 class UpstreamHandler: RemovableChannelHandler {
-    weak var delegate: (any UpstreamConnectionDelegate)?
+    /// Held strongly, and let go of by whoever ends the exchange (the pool taking the connection back, `close`,
+    /// the connection closing, a tunnel taking over): a weakly referenced object keeps its reference counts in a
+    /// side table, which makes every retain and release of it on the hot path slower.
+    var delegate: (any UpstreamConnectionDelegate)?
+    /// Called once when the channel closes; what it holds is let go of then.
     var onClose: (() -> Void)?
     var readingPaused = false
     private var heldRead = false

@@ -182,10 +182,9 @@ public final class UpstreamConnectionPool {
                 let connection = UpstreamConnection(
                     channel: channel, handler: handler, poolKey: key, maxIdle: server.transport.forwarding?.maxIdleConnsPerHost,
                     idleTimeout: server.transport.forwarding?.idleConnTimeout)
-                handler.onClose = { [weak self, weak connection] in
-                    guard let self, let connection else { return }
-                    self.forget(connection)
-                }
+                // The connection is held until its channel closes (a weak reference would slow its reference
+                // counting on every request: see `UpstreamHandler.delegate`).
+                handler.onClose = { [weak self, connection] in self?.forget(connection) }
                 return connection
             }
             .nonisolated()
