@@ -103,7 +103,7 @@ enum HealthProbe {
         let promise = loop.makePromise(of: Bool.self)
         let timeout = loop.scheduleTask(in: .nanoseconds(settings.timeout)) { promise.succeed(false) }
         promise.futureResult.whenComplete { _ in timeout.cancel() }
-        probe(target, path: settings.path, settings: settings, pool: pool, redirects: 0).whenComplete { result in
+        probe(target, path: settings.path, settings: settings, pool: pool, redirects: 0, until: promise.futureResult).whenComplete { result in
             switch result {
             case .success(let status): promise.succeed(settings.status.map { $0 == status } ?? (200..<400).contains(status))
             case .failure: promise.succeed(false)
@@ -112,9 +112,12 @@ enum HealthProbe {
         return promise.futureResult
     }
 
-    /// The status `path` answers on `server`, after the redirects it is told to follow.
+    /// The status `path` answers on `server`, after the redirects it is told to follow. When `done` completes first
+    /// (the check timed out), the request in flight is given up and its connection closed: a server that takes
+    /// connections and never answers is not left holding one per check.
     static func probe(
-        _ server: UpstreamServer, path: String, settings: HealthCheckSettings, pool: UpstreamConnectionPool, redirects: Int
+        _ server: UpstreamServer, path: String, settings: HealthCheckSettings, pool: UpstreamConnectionPool, redirects: Int,
+        until done: EventLoopFuture<Bool>
     ) -> EventLoopFuture<Int> {
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: settings.hostname ?? server.hostHeader)
@@ -124,6 +127,7 @@ enum HealthProbe {
         return pool.acquire(server).assumeIsolated().flatMap { connection in
             let answer = ProbeAnswer(promise: pool.eventLoop.makePromise())
             connection.delegate = answer
+            done.assumeIsolated().whenComplete { _ in answer.promise.fail(ChannelError.ioOnClosedChannel) }  // no-op once answered
             connection.write(.head(head))
             connection.writeAndFlush(.end(nil))
             return answer.promise.futureResult.assumeIsolated().always { _ in
@@ -137,12 +141,13 @@ enum HealthProbe {
                 return pool.eventLoop.makeSucceededFuture(status)
             }
             if location.hasPrefix("/") {
-                return probe(server, path: location, settings: settings, pool: pool, redirects: redirects + 1)
+                return probe(server, path: location, settings: settings, pool: pool, redirects: redirects + 1, until: done)
             }
             guard let moved = try? UpstreamServer(url: location) else { return pool.eventLoop.makeSucceededFuture(status) }
             let components = location.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
             let movedPath = components.count > 3 ? "/" + components[3] : "/"
-            return probe(moved.using(server.transport), path: movedPath, settings: settings, pool: pool, redirects: redirects + 1)
+            return probe(
+                moved.using(server.transport), path: movedPath, settings: settings, pool: pool, redirects: redirects + 1, until: done)
         }.nonisolated()
     }
 }

@@ -549,6 +549,7 @@ class SilentOrigin(object):
         self.received = threading.Event()
         # set when a connection is closed by the peer (the proxy) while the origin still holds it
         self.peer_closed = threading.Event()
+        self.peer_closes = 0
         self.requests = 0
         self._stop = threading.Event()
         self._conns = []
@@ -580,6 +581,8 @@ class SilentOrigin(object):
                 except socket.timeout:
                     continue
                 if not chunk:
+                    with self._lock:
+                        self.peer_closes += 1
                     self.peer_closed.set()
                     return
                 buf += chunk
@@ -600,6 +603,11 @@ class SilentOrigin(object):
                 c.close()
             except OSError:
                 pass
+
+    def connections(self):
+        """How many connections were accepted, and how many of them the peer still holds open."""
+        with self._lock:
+            return len(self._conns), len(self._conns) - self.peer_closes
 
     def close(self):
         self._stop.set()

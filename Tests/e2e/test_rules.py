@@ -210,6 +210,19 @@ class HealthCheckTests(E2ETestCase):
         self.assertIn("health check: server up", proxy.log())
 
 
+    def test_10r_a_server_that_never_answers_is_not_left_a_connection_per_check(self):
+        from harness import SilentOrigin, wait_until
+        silent = SilentOrigin(delay=None)
+        self.addCleanup(silent.close)
+        self.write("h.yml", app_route('healthCheck: {path: /health, interval: 100ms, timeout: 100ms}', silent.url))
+        proxy = self.start_proxy(throttle="0s")
+        proxy.wait_rawdata(lambda d: d["services"].get("app@file", {}).get("serverStatus", {}).get(silent.url) == "DOWN",
+                           message="the silent server is DOWN")
+        wait_until(lambda: silent.connections()[0] >= 8, 10, message="eight checks made")
+        accepted, still_open = silent.connections()
+        # each timed-out check closes its connection: at most the one in flight (and one closing) stay open
+        self.assertLessEqual(still_open, 2, "%d of %d probe connections still open" % (still_open, accepted))
+
     def test_10q_health_checks_follow_redirects_unless_told_not_to(self):
         from harness import ScriptedOrigin
 
