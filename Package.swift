@@ -201,6 +201,7 @@ let package = Package(
                 "SwitchyardTLS",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 "SwitchyardUpstream",
                 "SwitchyardHTTP1",
@@ -364,6 +365,8 @@ let package = Package(
             dependencies: [
                 "SwitchyardProxy", "SwitchyardRouting", "SwitchyardUpstream", "SwitchyardHTTP1", "SwitchyardConfig",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

@@ -174,10 +174,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// than a pipeline trip in a type-erased box (nil on an HTTP/2 stream). The link goes when either leaves.
     var codec: HTTP1ServerCodec?
 
-    /// Writes a response part: straight to the HTTP/1 codec, or down the pipeline.
+    /// An HTTP/2 stream's frames as request and response parts (nil on an HTTP/1 connection).
+    var stream: HTTP2StreamCodec?
+
+    /// Writes a response part: straight to the HTTP/1 codec, as the HTTP/2 stream's frames, or down the pipeline.
     func send(_ part: HTTPServerResponsePart, promise: EventLoopPromise<Void>? = nil, context: ChannelHandlerContext) {
         if let codec {
             codec.send(part, promise: promise)
+        } else if stream != nil {
+            stream!.write(part, promise: promise, context: context)
         } else {
             context.write(wrapOutboundOut(part), promise: promise)
         }
@@ -190,8 +195,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     init(
         settings: EntryPointSettings, slot: RoutingTableStore.Slot, pool: UpstreamConnectionPool, logger: Logger,
-        clock: RequestClock? = nil, client: ClientIdentity? = nil
+        clock: RequestClock? = nil, client: ClientIdentity? = nil, http2Stream: Bool = false
     ) {
+        self.stream = http2Stream ? HTTP2StreamCodec() : nil
         self.settings = settings
         self.clock = clock
         self.client = client
@@ -304,7 +310,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Client → proxy
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        received(unwrapInboundIn(data), context: context)
+        guard stream != nil else { return received(unwrapInboundIn(data), context: context) }
+        let parts: (first: HTTPServerRequestPart?, second: HTTPServerRequestPart?)
+        do {
+            parts = try stream!.decode(HTTP2StreamReads.payload(data))
+        } catch {
+            return errorCaught(context: context, error: error)
+        }
+        if let first = parts.first { received(first, context: context) }
+        if let second = parts.second { received(second, context: context) }
     }
 
     /// A request part: from the pipeline (an HTTP/2 stream's codec), or straight from the HTTP/1 codec before
@@ -358,7 +372,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Flushes the client's connection: from the HTTP/1 codec's place, or from this handler's.
     func flushClient(_ context: ChannelHandlerContext) {
-        if let codec { codec.flush() } else { context.flush() }
+        if let codec {
+            codec.flush()
+        } else {
+            stream?.writeHeld(context: context)
+            context.flush()
+        }
     }
 
     func read(context: ChannelHandlerContext) {
@@ -396,6 +415,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         phase = .idle
         pending.removeAll()
         inClientRead = false
+        stream?.dropHeld()
         context.fireChannelInactive()
     }
 

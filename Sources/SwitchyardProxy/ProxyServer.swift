@@ -229,7 +229,8 @@ struct ConnectionSetUp: Sendable {
     }
 
     /// HTTP/2 with NIOHTTP2's defences on (rapid reset and other glitches, CONTINUATION floods, control-frame
-    /// floods), at most `maxConcurrentStreams` streams at once; each stream is an HTTP/1-shaped exchange. NIOHTTP2's
+    /// floods), at most `maxConcurrentStreams` streams at once; each stream is an HTTP/1-shaped exchange, its
+    /// pipeline the proxy handler alone (which converts the frames itself: `HTTP2StreamCodec`). NIOHTTP2's
     /// connection manager closes a connection with no stream for the entry point's `idleTimeout` (GOAWAY first),
     /// and closes gracefully at shutdown (a client that does not answer the closing PING within 30 s is cut off).
     func configureHTTP2(_ channel: any Channel, _ settings: EntryPointSettings) throws {
@@ -251,9 +252,8 @@ struct ConnectionSetUp: Sendable {
             streamDelegate: manager.http2StreamDelegate
         ) { streamChannel in
             streamChannel.eventLoop.makeCompletedFuture {
-                let sync = streamChannel.pipeline.syncOperations
-                try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
-                try sync.addHandler(ProxyHandler(settings: settings, slot: slot, pool: pool.value, logger: logger, client: client))
+                try streamChannel.pipeline.syncOperations.addHandler(
+                    ProxyHandler(settings: settings, slot: slot, pool: pool.value, logger: logger, client: client, http2Stream: true))
             }
         }
         try channel.pipeline.syncOperations.addHandler(manager)
