@@ -331,6 +331,24 @@ import Testing
         return String(buffer: out)
     }
 
+    @Test func headsLargerThanTheKeptBufferAreSizedAndWrittenWhole() {
+        var writer = HTTP1RequestWriter()
+        let allocator = ByteBufferAllocator()
+        let small = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/", headers: ["Host": "x"])
+        #expect(String(buffer: writer.head(small, allocator: allocator)) == "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        // Heads larger than the buffer kept from the one before (up to 2 KiB is kept), one field alone larger.
+        for sizes in [[1000, 30], [700, 700, 700], [5000]] {
+            var headers = HTTPHeaders([("Host", "x")])
+            for (index, size) in sizes.enumerated() { headers.add(name: "X-Field-\(index)", value: String(repeating: "v", count: size)) }
+            let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/big", headers: headers)
+            let expected = "GET /big HTTP/1.1\r\nHost: x\r\n"
+                + sizes.enumerated().map { "X-Field-\($0.offset): " + String(repeating: "v", count: $0.element) + "\r\n" }.joined()
+                + "\r\n"
+            #expect(String(buffer: writer.head(head, allocator: allocator)) == expected)
+        }
+        #expect(String(buffer: writer.head(small, allocator: allocator)) == "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    }
+
     @Test func requestsAreFramedAsNIOFramesThem() {
         let get = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/a?b", headers: ["Host": "x"])
         #expect(Self.written(get) == "GET /a?b HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -10,6 +10,8 @@ final class DirectoryWatcher: @unchecked Sendable {
     private let descriptor: Int32
     private let root: String
     private var watched = Set<String>()
+    /// Where `drain` reads events into, made once: the directory is polled 40 times a second.
+    private var events = [UInt8](repeating: 0, count: 4096)
 
     /// nil when inotify is not available; callers fall back to polling.
     init?(root: String) {
@@ -51,10 +53,9 @@ final class DirectoryWatcher: @unchecked Sendable {
 
     /// Drains pending events; true when there were any.
     private func drain() -> Bool {
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         var sawEvent = false
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            let count = events.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count <= 0 { break }
             sawEvent = true
         }
