@@ -190,8 +190,8 @@ enum ProxyCommand {
         let historyKeep = settings.historyKeep
         let acmeManager = acme
         let defaultEntryPoints = settings.defaultEntryPoints
-        // The pages only starting up used go back once the providers' first table is live, or after 5 s if no
-        // provider has reported by then.
+        // The pages only starting up used go back 10 s after the providers' first table is live, or 15 s after
+        // the start if no provider has reported within 5 s.
         let startupPages = StartupPagesRelease(logger: logger)
         let startupPagesFallback = Task {
             guard (try? await Task.sleep(nanoseconds: 5_000_000_000)) != nil else { return }  // cancelled: stopping
@@ -265,6 +265,7 @@ enum ProxyCommand {
         }
         for provider in providers { provider.cancel() }
         startupPagesFallback.cancel()
+        startupPages.cancel()
         await watcher.finish()
         publisher.cancel()
         healthChecks.stopAll()
@@ -316,22 +317,34 @@ enum ShutdownSignal {
     }
 }
 
-/// Hands back the file pages only starting up needed (`ProcessMemory.releaseStartupPages`), once.
+/// Hands back the file pages only starting up needed (`ProcessMemory.releaseStartupPages`), once, `settle` after it
+/// is first asked to. Code the proxy runs again after the release is read back from the file: right after the first
+/// table, the providers' next changes (a Kubernetes watch event, a rewritten file) would wait for those reads, so
+/// the release waits until start-up has settled.
 private final class StartupPagesRelease: Sendable {
-    private let done = NIOLockedValueBox(false)
+    private enum State { case waiting, scheduled, cancelled }
+    private let state = NIOLockedValueBox(State.waiting)
     private let logger: Logger
+    static let settle = DispatchTimeInterval.seconds(10)
 
     init(logger: Logger) { self.logger = logger }
 
     /// The release itself runs on a queue of its own: the table publisher and the cooperative threads go on.
     func releaseOnce() {
-        let first = done.withLockedValue { done in
-            defer { done = true }
-            return !done
+        let first = state.withLockedValue { state in
+            guard case .waiting = state else { return false }
+            state = .scheduled
+            return true
         }
         guard first else { return }
-        DispatchQueue.global(qos: .utility).async { self.release() }
+        DispatchQueue.global(qos: .utility).asyncAfter(deadline: .now() + Self.settle) {
+            guard self.state.withLockedValue({ if case .scheduled = $0 { return true } else { return false } }) else { return }
+            self.release()
+        }
     }
+
+    /// Stopping: no release any more.
+    func cancel() { state.withLockedValue { $0 = .cancelled } }
 
     private func release() {
         let release = ProcessMemory.releaseStartupPages()
