@@ -174,26 +174,19 @@ struct HTTP2StreamCodec {
     }
 
     /// Fields as HTTP/2 carries them, as NIO's `HPACKHeaders(httpHeaders:normalizeHTTPHeaders: true)` makes them:
-    /// names in lower case, without the connection-specific fields (RFC 9113 §8.2.2: `Connection`, those it names,
-    /// `Keep-Alive`, `Proxy-Connection`, `Transfer-Encoding`, `Upgrade`).
+    /// names in lower case, without the connection-specific fields (RFC 9113 §8.2.2: `Connection`, those it names
+    /// as HTTP/1 responses lose them (`ForwardedRequest.ConnectionHeader`), `Keep-Alive`, `Proxy-Connection`,
+    /// `Transfer-Encoding`, `Upgrade`).
     static func normalized(_ fields: HTTPHeaders, first: (String, String)?) -> HPACKHeaders {
         var block = HPACKHeaders()
         block.reserveCapacity(fields.count + 1)
         if let (name, value) = first { block.add(name: name, value: value) }
-        var named: [String] = []
-        for (name, value) in fields where name.utf8.count == 10 && lowercasedASCII(name) == "connection" {
-            for token in value.split(separator: ",") {
-                var name = token[...]
-                while let first = name.utf8.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { name = name.dropFirst() }
-                while let last = name.utf8.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { name = name.dropLast() }
-                named.append(lowercasedASCII(String(name)))
-            }
-        }
+        let named = ForwardedRequest.ConnectionHeader(fields)
         for (name, value) in fields {
             let lower = lowercasedASCII(name)
             switch lower {
             case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade": continue
-            default: if !named.isEmpty, named.contains(lower) { continue }
+            default: if named.lists(name) { continue }
             }
             block.add(name: lower, value: value)
         }
